@@ -1,0 +1,136 @@
+package postbox
+
+import (
+	"context"
+
+	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/transport"
+)
+
+// Conn is a connection to one endpoint: FindWindow's HWND, with SendMessage
+// and PostMessage. Its methods are safe for concurrent use; many Sends may
+// be outstanding at once, each matched to its own reply.
+type Conn struct {
+	c    transport.Conn
+	addr string
+}
+
+// Dial connects to the endpoint at addr: a bare name, or "scheme:rest" such
+// as "unix:viewer", "unix:/path.sock", "inproc:viewer".
+func Dial(ctx context.Context, addr string, opts ...DialOption) (*Conn, error) {
+	var d Dialer
+	for _, o := range opts {
+		o(&d)
+	}
+	return d.Dial(ctx, addr)
+}
+
+// Dial connects to the endpoint at addr with d's settings.
+func (d *Dialer) Dial(ctx context.Context, addr string) (*Conn, error) {
+	t, rest, err := lookup(addr)
+	if err != nil {
+		return nil, opErr("dial", addr, err)
+	}
+	c, err := t.Dial(ctx, rest, d.driverConfig())
+	if err != nil {
+		return nil, opErr("dial", addr, err)
+	}
+	return &Conn{c: c, addr: addr}, nil
+}
+
+func (d *Dialer) driverConfig() *driver.DialConfig {
+	return &driver.DialConfig{
+		MaxSize:          uint32(max(d.MaxSize, 0)),
+		HandshakeTimeout: d.HandshakeTimeout,
+		CloseTimeout:     d.CloseTimeout,
+		System:           d.System,
+		Logger:           d.Logger,
+	}
+}
+
+// Addr is the address the connection was dialed with.
+func (c *Conn) Addr() string { return c.addr }
+
+// Peer describes the receiving process, as far as the transport knows.
+func (c *Conn) Peer() Peer { return c.c.Peer() }
+
+// MaxSize is the largest payload the receiver accepts.
+func (c *Conn) MaxSize() int { return c.c.MaxSize() }
+
+// Send delivers m and waits for the handler's reply (SendMessage, with
+// SendMessageTimeout's deadline taken from ctx). The deadline and any
+// cancellation reach the handler's context. Errors say which of: no such
+// endpoint, timed out (ErrTimeout), receiver died (ErrPeerGone), handler
+// failed or panicked (*RemoteError), too large (ErrTooLarge), denied.
+func (c *Conn) Send(ctx context.Context, m Message) (Reply, error) {
+	rep, err := c.c.Send(ctx, m)
+	if err != nil {
+		return rep, opErr("send", c.addr, err)
+	}
+	return rep, nil
+}
+
+// SendAsync delivers m and calls done with the outcome
+// (SendMessageCallback). done runs on an internal goroutine and must not
+// block. SendAsync never blocks: without queue space, done gets
+// ErrQueueFull before SendAsync returns.
+func (c *Conn) SendAsync(m Message, done func(Reply, error)) {
+	c.c.SendAsync(m, func(rep Reply, err error) { done(rep, opErr("send", c.addr, err)) })
+}
+
+// Post delivers m without waiting for the handler (PostMessage, with data).
+// It blocks while the receiver's queue is full, until ctx ends. A nil error
+// means the message is on its way with queue space reserved for it; Flush
+// confirms the receiver took it.
+func (c *Conn) Post(ctx context.Context, m Message) error {
+	return opErr("post", c.addr, c.c.Post(ctx, m))
+}
+
+// TryPost is Post that fails with ErrQueueFull instead of waiting.
+func (c *Conn) TryPost(m Message) error {
+	return opErr("post", c.addr, c.c.TryPost(m))
+}
+
+// Flush waits until the receiver has accepted every message posted before
+// it. If the connection ends first, the error is a *LostError counting the
+// posts that were never confirmed.
+func (c *Conn) Flush(ctx context.Context) error {
+	return opErr("flush", c.addr, c.c.Flush(ctx))
+}
+
+// Close flushes posted messages (for at most the Dialer's CloseTimeout) and
+// closes the connection; Sends still waiting fail with ErrClosed. Posts the
+// receiver never confirmed are reported as a *LostError. Close is
+// idempotent.
+func (c *Conn) Close() error {
+	return opErr("close", c.addr, c.c.Close())
+}
+
+// Send dials addr, sends m, and closes the connection: a one-shot
+// SendMessage. Keep a Conn for repeated messages.
+func Send(ctx context.Context, addr string, m Message) (Reply, error) {
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		return Reply{}, err
+	}
+	defer c.Close()
+	return c.Send(ctx, m)
+}
+
+// Post dials addr, posts m, and closes the connection once the receiver
+// has accepted it: a one-shot PostMessage that carries data.
+func Post(ctx context.Context, addr string, m Message) error {
+	c, err := Dial(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if err := c.Post(ctx, m); err != nil {
+		c.Close()
+		return err
+	}
+	if err := c.Flush(ctx); err != nil {
+		c.Close()
+		return err
+	}
+	return c.Close()
+}

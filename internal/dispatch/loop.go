@@ -1,0 +1,197 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+
+	"github.com/postbox-ipc/postbox/internal/transport"
+)
+
+// Config sets up a Loop. The zero value handles one message at a time and
+// logs nothing.
+type Config struct {
+	// Concurrency is how many handlers may run at once, across sources.
+	// A source's own messages are always handled one at a time, in order.
+	// Zero means 1.
+	Concurrency int
+	// Logger receives recovered panics. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Loop is an endpoint's message loop. Its methods are safe for concurrent use.
+type Loop struct {
+	handler transport.HandlerFunc
+	conc    int
+	log     *slog.Logger
+	base    context.Context
+	stop    context.CancelFunc
+
+	mu      sync.Mutex
+	work    *sync.Cond // workers wait for ready sources
+	idle    *sync.Cond // Drain waits for empty queues
+	ready   sourceList
+	running int
+	queued  int
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// New starts a loop that calls h.
+func New(h transport.HandlerFunc, cfg Config) *Loop {
+	l := &Loop{handler: h, conc: max(cfg.Concurrency, 1), log: cfg.Logger}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	l.base, l.stop = context.WithCancel(context.Background())
+	l.work = sync.NewCond(&l.mu)
+	l.idle = sync.NewCond(&l.mu)
+	l.wg.Add(l.conc)
+	for range l.conc {
+		go l.worker()
+	}
+	return l
+}
+
+// Context is cancelled when the loop closes; Post handlers receive it.
+func (l *Loop) Context() context.Context { return l.base }
+
+// worker runs queued requests until the loop closes.
+func (l *Loop) worker() {
+	defer l.wg.Done()
+	l.mu.Lock()
+	for {
+		for !l.closed && (l.ready.empty() || l.running >= l.conc) {
+			l.work.Wait()
+		}
+		if l.closed {
+			l.mu.Unlock()
+			return
+		}
+		s := l.ready.pop()
+		r := s.pop()
+		s.cur = r
+		l.running++
+		l.mu.Unlock()
+		l.run(r)
+		l.mu.Lock()
+	}
+}
+
+// run calls the handler for r and reports the outcome. The caller has made r
+// its source's current request and counted it in l.running.
+func (l *Loop) run(r *Request) {
+	s := r.src
+	var rep transport.Reply
+	var err error
+	if r.canceled != nil {
+		err = r.canceled
+	} else {
+		rep, err = l.call(r)
+	}
+	l.mu.Lock()
+	s.cur = nil
+	r.hc = nil
+	l.running--
+	var dropped []*Request
+	if l.closed {
+		for s.qlen > 0 {
+			dropped = append(dropped, s.pop())
+		}
+	}
+	l.settle(s)
+	l.mu.Unlock()
+	s.resp.Respond(r, rep, err)
+	for _, d := range dropped {
+		s.resp.Respond(d, transport.Reply{}, transport.ErrClosed)
+	}
+}
+
+// settle puts s back in the ready list if it has more queued, and wakes
+// whoever should know. l.mu is held.
+func (l *Loop) settle(s *Source) {
+	if s.qlen > 0 && s.cur == nil && !s.inReady {
+		s.inReady = true
+		l.ready.push(s)
+	}
+	if !l.ready.empty() {
+		l.work.Signal()
+	}
+	if l.queued == 0 && l.running == 0 {
+		l.idle.Broadcast()
+	}
+}
+
+// call invokes the handler with r's context, turning a panic into an error.
+func (l *Loop) call(r *Request) (rep transport.Reply, err error) {
+	ctx := l.base
+	if r.IsSend() {
+		hc := newHandlerCtx(l.base, r)
+		l.mu.Lock()
+		r.hc = hc
+		l.mu.Unlock()
+		ctx = hc
+		defer hc.finish()
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			l.log.Error("postbox: handler panicked", "id", fmt.Sprintf("%#x", r.Msg.ID),
+				"pid", r.Msg.From.PID, "panic", v, "stack", string(debug.Stack()))
+			rep, err = transport.Reply{}, transport.PanicError(v)
+		}
+	}()
+	return l.handler(ctx, &r.Msg)
+}
+
+// Drain waits until every queue is empty and no handler runs, or ctx ends.
+func (l *Loop) Drain(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		l.mu.Lock()
+		l.idle.Broadcast()
+		l.mu.Unlock()
+	})
+	defer stop()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for l.queued > 0 || l.running > 0 {
+		if ctx.Err() != nil {
+			return transport.CtxErr(ctx)
+		}
+		l.idle.Wait()
+	}
+	return nil
+}
+
+// Close stops the loop: handlers' contexts are cancelled, requests still
+// queued are answered with ErrClosed without running, and Close waits for
+// the workers. It returns how many Posts were accepted but never handled.
+// Handlers running inline finish in their transports' goroutines.
+func (l *Loop) Close() (unhandled int) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return 0
+	}
+	l.closed = true
+	l.stop()
+	var dropped []*Request
+	for !l.ready.empty() {
+		s := l.ready.pop()
+		for s.qlen > 0 {
+			dropped = append(dropped, s.pop())
+		}
+	}
+	l.work.Broadcast()
+	l.idle.Broadcast()
+	l.mu.Unlock()
+	for _, r := range dropped {
+		if !r.IsSend() {
+			unhandled++
+		}
+		r.src.resp.Respond(r, transport.Reply{}, transport.ErrClosed)
+	}
+	l.wg.Wait()
+	return unhandled
+}

@@ -1,0 +1,101 @@
+package driver
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/postbox-ipc/postbox/internal/namespace"
+	"github.com/postbox-ipc/postbox/internal/transport"
+)
+
+// Defaults.
+const (
+	DefaultMaxSize          = 16 << 20
+	DefaultQueueLen         = 10000
+	DefaultQueueBytes       = 64 << 20
+	DefaultHandshakeTimeout = 5 * time.Second
+	DefaultCloseTimeout     = 5 * time.Second
+	DefaultMaxConns         = 1024
+)
+
+// AuthFunc decides whether a peer may talk to an endpoint. A non-nil error
+// refuses it with ErrDenied before any of its messages reaches the handler.
+type AuthFunc func(transport.Peer) error
+
+// ListenConfig is what the root package tells a transport about an
+// endpoint. The zero value uses the defaults.
+type ListenConfig struct {
+	// Name is the endpoint's name.
+	Name string
+	// MaxSize is the largest payload the endpoint accepts.
+	MaxSize uint32
+	// QueueLen and QueueBytes bound each connection's receive queue.
+	QueueLen   int
+	QueueBytes int64
+	// HandshakeTimeout bounds a new connection's handshake.
+	HandshakeTimeout time.Duration
+	// MaxConns bounds open connections, handshaking or not.
+	MaxConns int
+	// Auth is the access policy; nil admits everyone the transport lets
+	// through.
+	Auth AuthFunc
+	// Namespace is where the endpoint's name was claimed; transports
+	// that need files (sockets) put them there.
+	Namespace *namespace.Namespace
+	// Logger receives connection events; nil discards them.
+	Logger *slog.Logger
+}
+
+// DialConfig is what the root package tells a transport about a dial.
+type DialConfig struct {
+	// MaxSize is the largest reply payload the caller accepts.
+	MaxSize uint32
+	// HandshakeTimeout bounds the handshake.
+	HandshakeTimeout time.Duration
+	// CloseTimeout bounds how long Close waits to confirm posts.
+	CloseTimeout time.Duration
+	// System selects the system-wide namespace for bare names.
+	System bool
+	// Logger receives connection events; nil discards them.
+	Logger *slog.Logger
+}
+
+// MaxSizeOr returns v, or the default when v is zero.
+func MaxSizeOr(v uint32) uint32 {
+	if v == 0 {
+		return DefaultMaxSize
+	}
+	return v
+}
+
+// QueueLenOr returns v, or the default when v is not positive.
+func (c *ListenConfig) QueueLenOr() int { return positive(c.QueueLen, DefaultQueueLen) }
+
+// QueueBytesOr returns the byte bound, never below one maximal message.
+func (c *ListenConfig) QueueBytesOr() int64 {
+	return max(positive(c.QueueBytes, DefaultQueueBytes), int64(MaxSizeOr(c.MaxSize)))
+}
+
+// MaxConnsOr returns the connection bound.
+func (c *ListenConfig) MaxConnsOr() int { return positive(c.MaxConns, DefaultMaxConns) }
+
+// HandshakeOr returns the handshake bound.
+func HandshakeOr(d time.Duration) time.Duration { return positive(d, DefaultHandshakeTimeout) }
+
+// CloseOr returns the close bound.
+func CloseOr(d time.Duration) time.Duration { return positive(d, DefaultCloseTimeout) }
+
+// LoggerOr returns l, or a logger that discards.
+func LoggerOr(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+func positive[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,187 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/transport"
+	"github.com/postbox-ipc/postbox/internal/wire"
+)
+
+// Client is the sending side of one connection. Its methods are safe for
+// concurrent use. See the package transport for the semantics of each call.
+type Client struct {
+	conn     net.Conn
+	w        *frameWriter
+	r        *frameReader
+	peer     transport.Peer
+	peerMax  uint32
+	winMsgs  int64
+	winBytes int64
+	closeTO  time.Duration
+	alloc    func(int) []byte
+	curDL    time.Time // the read deadline in force; owned by the reader
+
+	mu        sync.Mutex
+	err       error // set once the connection failed or closed
+	seq       uint64
+	calls     map[uint64]*call // Sends and Syncs awaiting an answer
+	creditW   []*call          // waiting for credit
+	credMsgs  int64
+	credBytes int64
+	posted    uint64 // Post frames written
+	handled   uint64 // Posts the receiver reported handled (credit)
+	confirmed uint64 // Posts the receiver confirmed: max(handled, sync ack)
+	reading   bool   // a goroutine is reading frames
+	needRead  int    // waiters that need someone to read
+
+	bgKick chan struct{}
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	closed sync.Once
+	closeE error
+}
+
+var _ transport.Conn = (*Client)(nil)
+
+// Dial performs the handshake on conn, asking for the endpoint name, and
+// returns a Client that owns conn. On failure conn is closed.
+func Dial(ctx context.Context, conn net.Conn, name string, peer transport.Peer, cfg *driver.DialConfig) (*Client, error) {
+	if cfg == nil {
+		cfg = &driver.DialConfig{}
+	}
+	w, err := clientHandshake(ctx, conn, name, cfg)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if peer.PID <= 0 {
+		peer.PID = int(w.PID)
+	}
+	c := &Client{
+		conn:     conn,
+		peer:     peer,
+		peerMax:  w.MaxSize,
+		winMsgs:  int64(w.CreditMsgs),
+		winBytes: int64(w.CreditBytes),
+		closeTO:  driver.CloseOr(cfg.CloseTimeout),
+		calls:    make(map[uint64]*call),
+		bgKick:   make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+	}
+	c.credMsgs, c.credBytes = c.winMsgs, c.winBytes
+	c.r = newFrameReader(conn, driver.MaxSizeOr(cfg.MaxSize))
+	c.w = newFrameWriter(conn, int(c.winBytes)+int(c.winMsgs)*wire.HeaderSize+directMin, 0,
+		func(err error) { c.fail(peerGone(err)) })
+	c.alloc = func(n int) []byte { return make([]byte, n) }
+	c.wg.Add(1)
+	go c.background()
+	return c, nil
+}
+
+func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *driver.DialConfig) (*wire.Welcome, error) {
+	dl := time.Now().Add(driver.HandshakeOr(cfg.HandshakeTimeout))
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	conn.SetDeadline(dl)
+	defer conn.SetDeadline(time.Time{})
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(aLongTimeAgo) })
+	defer stop()
+	hello := wire.Hello{Version: wire.Version, PID: uint32(os.Getpid()), MaxSize: driver.MaxSizeOr(cfg.MaxSize), Name: name}
+	if _, err := conn.Write(wire.AppendHello(nil, &hello)); err != nil {
+		return nil, handshakeErr(ctx, err)
+	}
+	w, err := wire.ReadWelcome(conn)
+	if err != nil {
+		return nil, handshakeErr(ctx, err)
+	}
+	switch w.Status {
+	case wire.StatusOK:
+		return w, nil
+	case wire.StatusDenied:
+		return nil, fmt.Errorf("%w: %s", transport.ErrDenied, w.Reason)
+	case wire.StatusNoEndpoint:
+		return nil, fmt.Errorf("%w: %s", transport.ErrNoEndpoint, w.Reason)
+	case wire.StatusBusy:
+		return nil, fmt.Errorf("%w: %s", transport.ErrLimit, w.Reason)
+	case wire.StatusClosing:
+		return nil, fmt.Errorf("%w: endpoint closing", transport.ErrNoEndpoint)
+	}
+	return nil, fmt.Errorf("%w: handshake refused (status %d): %s", transport.ErrProtocol, w.Status, w.Reason)
+}
+
+func handshakeErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return transport.CtxErr(ctx)
+	}
+	if os.IsTimeout(err) {
+		return fmt.Errorf("%w: handshake: %v", transport.ErrTimeout, err)
+	}
+	return fmt.Errorf("%w: handshake: %v", transport.ErrProtocol, err)
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// Peer describes the receiving side.
+func (c *Client) Peer() transport.Peer { return c.peer }
+
+// MaxSize is the largest payload the receiver accepts.
+func (c *Client) MaxSize() int { return int(c.peerMax) }
+
+// Close waits up to the close timeout for the receiver to confirm posted
+// messages, then closes the connection. Sends still waiting fail with
+// ErrClosed. It returns a *LostError when posted messages went unconfirmed.
+func (c *Client) Close() error {
+	c.closed.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.closeTO)
+		c.closeE = c.Flush(ctx)
+		cancel()
+		c.fail(transport.ErrClosed)
+		close(c.stop)
+		c.w.close()
+		c.wg.Wait()
+	})
+	return c.closeE
+}
+
+// fail ends the connection with err: every waiter is released with err.
+func (c *Client) fail(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	var async []*call
+	for seq, cl := range c.calls {
+		delete(c.calls, seq)
+		if cl.abandoned {
+			putCall(cl)
+			continue
+		}
+		cl.err = err
+		if cl.cb != nil {
+			async = append(async, cl)
+		}
+		c.finish(cl)
+	}
+	for _, cl := range c.creditW {
+		c.finish(cl)
+	}
+	c.creditW = nil
+	c.mu.Unlock()
+	c.conn.Close()
+	for _, cl := range async {
+		cl.cb(transport.Reply{}, err)
+	}
+}
+
+func peerGone(err error) error {
+	return fmt.Errorf("%w: %v", transport.ErrPeerGone, err)
+}

@@ -1,0 +1,120 @@
+package session
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/postbox-ipc/postbox/internal/transport"
+	"github.com/postbox-ipc/postbox/internal/wire"
+)
+
+const readBufSize = 64 << 10
+
+// frameReader reads frames from a stream. It is resumable: a read that fails
+// with a timeout keeps what it already has, and the next call continues the
+// same frame. Only one goroutine reads at a time.
+type frameReader struct {
+	src  io.Reader
+	max  uint32 // largest payload accepted
+	buf  []byte
+	r, w int // buf[r:w] is unread
+
+	// A payload too large for buf is read straight into its destination.
+	hdr     wire.Header
+	haveHdr bool
+	dst     []byte
+	dstN    int
+}
+
+func newFrameReader(src io.Reader, max uint32) *frameReader {
+	return &frameReader{src: src, max: max, buf: make([]byte, readBufSize)}
+}
+
+// next returns the next frame's header and payload. The payload is written
+// into alloc(n) (alloc is not called for an empty payload). An oversized
+// frame returns an error wrapping ErrTooLarge; malformed input ErrProtocol;
+// the stream's own error otherwise.
+func (f *frameReader) next(alloc func(n int) []byte) (wire.Header, []byte, error) {
+	if !f.haveHdr {
+		if err := f.fill(wire.HeaderSize); err != nil {
+			return wire.Header{}, nil, err
+		}
+		if err := f.hdr.Decode(f.buf[f.r:f.w], f.max); err != nil {
+			if err == wire.ErrOversize {
+				return f.hdr, nil, fmt.Errorf("%w: %d-byte %s frame, limit %d", transport.ErrTooLarge, f.hdr.Len, f.hdr.Kind, f.max)
+			}
+			return f.hdr, nil, fmt.Errorf("%w: %v", transport.ErrProtocol, err)
+		}
+		f.r += wire.HeaderSize
+		f.haveHdr = true
+		f.dst, f.dstN = nil, 0
+		if f.hdr.Len > 0 {
+			f.dst = alloc(int(f.hdr.Len))
+		}
+	}
+	if err := f.readPayload(); err != nil {
+		return wire.Header{}, nil, err
+	}
+	f.haveHdr = false
+	return f.hdr, f.dst, nil
+}
+
+// readPayload moves the payload into f.dst: first whatever is buffered, then
+// straight from the stream.
+func (f *frameReader) readPayload() error {
+	for f.dstN < len(f.dst) {
+		if f.r < f.w {
+			n := copy(f.dst[f.dstN:], f.buf[f.r:f.w])
+			f.r += n
+			f.dstN += n
+			continue
+		}
+		if len(f.dst)-f.dstN < len(f.buf)/2 {
+			if err := f.fill(1); err != nil {
+				return err
+			}
+			continue
+		}
+		n, err := f.src.Read(f.dst[f.dstN:])
+		f.dstN += n
+		if err != nil && f.dstN < len(f.dst) {
+			return eofIsUnexpected(err)
+		}
+	}
+	return nil
+}
+
+// fill makes at least n bytes available in buf[r:w].
+func (f *frameReader) fill(n int) error {
+	if f.w-f.r >= n {
+		return nil
+	}
+	if f.r > 0 && len(f.buf)-f.r < n {
+		f.w = copy(f.buf, f.buf[f.r:f.w])
+		f.r = 0
+	}
+	for f.w-f.r < n {
+		m, err := f.src.Read(f.buf[f.w:])
+		f.w += m
+		if err != nil {
+			if f.w-f.r >= n {
+				return nil
+			}
+			if f.w-f.r > 0 {
+				return eofIsUnexpected(err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// buffered reports whether unread bytes are already in memory.
+func (f *frameReader) buffered() bool { return f.w > f.r || f.haveHdr }
+
+func eofIsUnexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -1,0 +1,212 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/postbox-ipc/postbox/internal/dispatch"
+	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/transport"
+	"github.com/postbox-ipc/postbox/internal/wire"
+)
+
+// DefaultStallTimeout is how long a connection's peer may leave written
+// answers unread before the connection is cut.
+const DefaultStallTimeout = 30 * time.Second
+
+// PeerFunc identifies the process at the other end of a new connection,
+// from the kernel where possible.
+type PeerFunc func(net.Conn) (transport.Peer, error)
+
+// Server accepts connections on a listener and feeds their messages to an
+// endpoint's loop.
+type Server struct {
+	ln     net.Listener
+	loop   *dispatch.Loop
+	name   string
+	cfg    *driver.ListenConfig
+	peerOf PeerFunc
+	log    *slog.Logger
+	slots  chan struct{} // one per open connection
+
+	mu     sync.Mutex
+	conns  map[net.Conn]*serverConn // nil while handshaking
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// Serve starts accepting on ln for the endpoint cfg.Name. peerOf may be nil
+// (peers unknown).
+func Serve(ln net.Listener, loop *dispatch.Loop, cfg *driver.ListenConfig, peerOf PeerFunc) *Server {
+	s := &Server{ln: ln, loop: loop, name: cfg.Name, cfg: cfg, peerOf: peerOf,
+		log: driver.LoggerOr(cfg.Logger), slots: make(chan struct{}, cfg.MaxConnsOr()), conns: make(map[net.Conn]*serverConn)}
+	s.wg.Add(1)
+	go s.acceptLoop()
+	return s
+}
+
+// Addr is the listener's address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if s.isClosed() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of descriptors and the like: back off, never spin.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log.Warn("postbox: accept failed", "endpoint", s.name, "err", err, "retry", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			s.refuse(c, wire.StatusBusy, "too many connections")
+			continue
+		}
+		if !s.track(c, nil) {
+			c.Close()
+			<-s.slots
+			return
+		}
+		s.wg.Add(1)
+		go s.handshake(c)
+	}
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// refuse answers a handshake with a failure status, without waiting.
+func (s *Server) refuse(c net.Conn, st wire.Status, reason string) {
+	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	c.Write(wire.AppendWelcome(nil, &wire.Welcome{Version: wire.Version, Status: st, Reason: reason}))
+	c.Close()
+}
+
+// handshake admits one connection, then serves it.
+func (s *Server) handshake(c net.Conn) {
+	defer s.wg.Done()
+	release := func() {
+		s.untrack(c)
+		<-s.slots
+	}
+	c.SetDeadline(time.Now().Add(driver.HandshakeOr(s.cfg.HandshakeTimeout)))
+	hello, err := wire.ReadHello(c)
+	if err != nil {
+		s.log.Debug("postbox: handshake failed", "endpoint", s.name, "err", err)
+		c.Close()
+		release()
+		return
+	}
+	peer, st, reason := s.admit(c, hello)
+	if st != wire.StatusOK {
+		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
+		s.refuse(c, st, reason)
+		release()
+		return
+	}
+	sc := s.newConn(c, peer, hello)
+	welcome := wire.Welcome{Version: wire.Version, Status: wire.StatusOK, PID: uint32(os.Getpid()),
+		MaxSize: driver.MaxSizeOr(s.cfg.MaxSize), CreditMsgs: uint32(sc.winMsgs), CreditBytes: uint64(sc.winBytes)}
+	if _, err := c.Write(wire.AppendWelcome(nil, &welcome)); err != nil || !s.track(c, sc) {
+		sc.end(fmt.Errorf("%w: handshake: %v", transport.ErrPeerGone, err))
+		sc.w.close()
+		release()
+		return
+	}
+	c.SetDeadline(time.Time{})
+	sc.wg.Add(1)
+	sc.readLoop(0)
+	sc.wg.Wait()
+	sc.w.close()
+	release()
+}
+
+// admit decides on a Hello.
+func (s *Server) admit(c net.Conn, h *wire.Hello) (transport.Peer, wire.Status, string) {
+	peer := transport.UnknownPeer("")
+	if s.peerOf != nil {
+		p, err := s.peerOf(c)
+		if err != nil {
+			return peer, wire.StatusDenied, "cannot identify the peer: " + err.Error()
+		}
+		peer = p
+	}
+	if peer.PID <= 0 {
+		peer.PID = int(h.PID)
+	}
+	switch {
+	case h.Version != wire.Version:
+		return peer, wire.StatusVersion, fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, wire.Version)
+	case h.Name != s.name:
+		return peer, wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
+	case s.isClosed():
+		return peer, wire.StatusClosing, "endpoint closing"
+	}
+	if s.cfg.Auth != nil {
+		if err := s.cfg.Auth(peer); err != nil {
+			return peer, wire.StatusDenied, err.Error()
+		}
+	}
+	return peer, wire.StatusOK, ""
+}
+
+// track records c (and, after its handshake, its session) so Close can end
+// it. It fails once the server is closed.
+func (s *Server) track(c net.Conn, sc *serverConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = sc
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Close stops accepting, says goodbye to every connection, closes them and
+// waits for their goroutines, including handlers running inline.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return nil
+	}
+	s.closed = true
+	conns := make(map[net.Conn]*serverConn, len(s.conns))
+	for c, sc := range s.conns {
+		conns[c] = sc
+	}
+	s.mu.Unlock()
+	err := s.ln.Close()
+	for c, sc := range conns {
+		if sc == nil {
+			c.Close()
+			continue
+		}
+		sc.goaway(transport.CodeClosed, "endpoint closing")
+	}
+	s.wg.Wait()
+	return err
+}

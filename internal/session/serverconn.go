@@ -1,0 +1,231 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/postbox-ipc/postbox/internal/bufpool"
+	"github.com/postbox-ipc/postbox/internal/dispatch"
+	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/transport"
+	"github.com/postbox-ipc/postbox/internal/wire"
+)
+
+// maxErrorText bounds the error text sent back to a sender.
+const maxErrorText = 4 << 10
+
+// serverConn is the receiving side of one connection.
+type serverConn struct {
+	srv      *Server
+	conn     net.Conn
+	src      *dispatch.Source
+	w        *frameWriter
+	r        *frameReader
+	peerMax  uint32
+	winMsgs  int64
+	winBytes int64
+	lastBuf  *[]byte // the buffer the reader's alloc handed out last
+	alloc    func(int) []byte
+
+	gen      atomic.Uint64 // bumped when another goroutine takes over reading
+	queued   atomic.Int64  // payload bytes delivered and not yet answered
+	accepted uint64        // Posts delivered to the loop; owned by the reader
+
+	mu        sync.Mutex
+	pendMsgs  int64 // credit to return
+	pendBytes int64
+	ended     bool
+
+	wg sync.WaitGroup // reader goroutines
+}
+
+func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *serverConn {
+	sc := &serverConn{srv: s, conn: c, peerMax: h.MaxSize,
+		winMsgs: int64(s.cfg.QueueLenOr()), winBytes: s.cfg.QueueBytesOr()}
+	sc.src = s.loop.Attach(peer, sc, s.cfg.QueueLenOr())
+	sc.r = newFrameReader(c, driver.MaxSizeOr(s.cfg.MaxSize))
+	limit := int(2*sc.winBytes) + 1<<20
+	sc.w = newFrameWriter(c, limit, DefaultStallTimeout, func(err error) { sc.end(err) })
+	sc.alloc = func(n int) []byte {
+		sc.lastBuf = bufpool.Get(n)
+		return *sc.lastBuf
+	}
+	return sc
+}
+
+// readLoop reads frames until the stream ends or another goroutine takes
+// over reading (gen changes). The caller has added to sc.wg.
+func (sc *serverConn) readLoop(gen uint64) {
+	defer sc.wg.Done()
+	for sc.gen.Load() == gen {
+		sc.lastBuf = nil
+		h, p, err := sc.r.next(sc.alloc)
+		if err != nil {
+			bufpool.Put(sc.lastBuf)
+			sc.fail(err, &h)
+			return
+		}
+		if err := sc.handle(&h, p); err != nil {
+			sc.fail(err, &h)
+			return
+		}
+	}
+}
+
+// handle acts on one frame from the sender.
+func (sc *serverConn) handle(h *wire.Header, p []byte) error {
+	switch h.Kind {
+	case wire.KindSend, wire.KindPost:
+		return sc.deliver(h, p)
+	case wire.KindCancel:
+		sc.src.Cancel(h.Seq, context.Canceled)
+		return nil
+	case wire.KindSync:
+		return sc.w.frame(&wire.Header{Kind: wire.KindSyncAck, Seq: h.Seq, W: int64(sc.accepted)}, nil, true)
+	}
+	return fmt.Errorf("%w: unexpected %s frame from the sender", transport.ErrProtocol, h.Kind)
+}
+
+// deliver hands a Send or Post to the loop, inline when the loop is idle.
+func (sc *serverConn) deliver(h *wire.Header, p []byte) error {
+	r := dispatch.NewRequest()
+	r.Msg = transport.Message{ID: h.ID, W: h.W, L: h.L, Data: p}
+	r.Seq = h.Seq
+	r.Size = len(p)
+	r.Aux = sc.lastBuf
+	if h.Timeout > 0 {
+		r.Deadline = time.Now().Add(time.Duration(h.Timeout))
+	}
+	if sc.queued.Add(int64(len(p))) > sc.winBytes {
+		sc.queued.Add(-int64(len(p)))
+		bufpool.Put(sc.lastBuf)
+		dispatch.Free(r)
+		return fmt.Errorf("%w: sender exceeded its byte credit", transport.ErrProtocol)
+	}
+	if h.Kind == wire.KindPost {
+		sc.accepted++
+	}
+	err := sc.src.Deliver(r, true)
+	if err == nil {
+		return nil
+	}
+	sc.queued.Add(-int64(len(p)))
+	if h.Kind == wire.KindPost {
+		sc.accepted--
+	}
+	bufpool.Put(sc.lastBuf)
+	dispatch.Free(r)
+	if errors.Is(err, transport.ErrQueueFull) {
+		return fmt.Errorf("%w: sender exceeded its credit", transport.ErrProtocol)
+	}
+	return err
+}
+
+// Respond implements dispatch.Responder.
+func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
+	sc.queued.Add(-int64(r.Size))
+	if r.IsSend() {
+		sc.answer(r, rep, err)
+	} else {
+		sc.returnCredit(r)
+	}
+	if p, ok := r.Aux.(*[]byte); ok {
+		bufpool.Put(p)
+	}
+	dispatch.Free(r)
+}
+
+// answer writes the reply or error for a Send. Its credit returns with it.
+func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error) {
+	if err == nil && len(rep.Data) > int(sc.peerMax) {
+		err = fmt.Errorf("%w: reply of %d bytes, sender accepts %d", transport.ErrTooLarge, len(rep.Data), sc.peerMax)
+	}
+	if err != nil {
+		text := err.Error()
+		var re *transport.RemoteError
+		if errors.As(err, &re) {
+			text = re.Message
+		}
+		text = text[:min(len(text), maxErrorText, int(sc.peerMax))]
+		h := wire.Header{Kind: wire.KindError, ID: uint32(transport.CodeOf(err)), Seq: r.Seq}
+		sc.w.frame(&h, []byte(text), r.Inline())
+		return
+	}
+	h := wire.Header{Kind: wire.KindReply, Seq: r.Seq, W: rep.Result}
+	sc.w.frame(&h, rep.Data, r.Inline())
+}
+
+// returnCredit frees a handled Post's queue space, telling the sender in
+// batches: when a quarter of the window is free or the queue ran empty.
+func (sc *serverConn) returnCredit(r *dispatch.Request) {
+	sc.mu.Lock()
+	sc.pendMsgs++
+	sc.pendBytes += int64(r.Size)
+	if sc.pendMsgs < sc.winMsgs/4 && sc.pendBytes < sc.winBytes/4 && sc.src.Busy() {
+		sc.mu.Unlock()
+		return
+	}
+	h := wire.Header{Kind: wire.KindCredit, ID: uint32(sc.pendMsgs), W: sc.pendBytes}
+	sc.pendMsgs, sc.pendBytes = 0, 0
+	sc.mu.Unlock()
+	sc.w.frame(&h, nil, false)
+}
+
+// Watch implements dispatch.Responder: a handler running inline in the
+// reader wants to see cancellation, so another goroutine reads meanwhile.
+func (sc *serverConn) Watch(*dispatch.Request) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.ended {
+		return
+	}
+	gen := sc.gen.Add(1)
+	sc.wg.Add(1)
+	go sc.readLoop(gen)
+}
+
+// fail ends the connection after a read error, telling the sender why when
+// it is the sender's fault.
+func (sc *serverConn) fail(err error, h *wire.Header) {
+	switch {
+	case errors.Is(err, transport.ErrTooLarge):
+		sc.goaway(transport.CodeTooLarge, err.Error())
+	case errors.Is(err, transport.ErrProtocol):
+		sc.goaway(transport.CodeProtocol, err.Error())
+	case errors.Is(err, transport.ErrClosed):
+		sc.goaway(transport.CodeClosed, "endpoint closing")
+	default:
+		sc.end(fmt.Errorf("%w: %v", transport.ErrPeerGone, err))
+		return
+	}
+	sc.srv.log.Info("postbox: connection closed", "endpoint", sc.srv.name,
+		"pid", sc.src.Peer().PID, "uid", sc.src.Peer().UID, "kind", h.Kind, "err", err)
+}
+
+// goaway tells the sender why the connection ends, then ends it.
+func (sc *serverConn) goaway(code transport.Code, reason string) {
+	reason = reason[:min(len(reason), maxErrorText)]
+	sc.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	sc.w.frame(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason), true)
+	sc.end(fmt.Errorf("%w: %s", transport.ErrPeerGone, reason))
+}
+
+// end closes the connection: the loop stops taking its messages and cancels
+// its running Send. Accepted Posts are still handled.
+func (sc *serverConn) end(cause error) {
+	sc.mu.Lock()
+	if sc.ended {
+		sc.mu.Unlock()
+		return
+	}
+	sc.ended = true
+	sc.mu.Unlock()
+	sc.src.Detach(context.Canceled)
+	sc.conn.Close()
+	sc.srv.log.Debug("postbox: connection ended", "endpoint", sc.srv.name, "pid", sc.src.Peer().PID, "cause", cause)
+}

@@ -1,0 +1,195 @@
+package session
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/postbox-ipc/postbox/internal/transport"
+
+	"github.com/postbox-ipc/postbox/internal/wire"
+)
+
+// directMin is the payload size from which a frame is written straight from
+// the caller's slice (writev) instead of being copied into the buffer.
+const directMin = 64 << 10
+
+// frameWriter coalesces frames from many goroutines into few writes. A frame
+// appended while a write is under way goes out with the next write; a caller
+// that finds the stream idle either writes itself (low latency) or wakes the
+// flusher goroutine (never blocks), as it chooses.
+type frameWriter struct {
+	dst    io.Writer
+	onFail func(error)
+	limit  int           // most bytes that may wait; beyond it the peer is not reading
+	stall  time.Duration // the flusher's write deadline; 0 for none
+
+	mu      sync.Mutex
+	idle    sync.Cond // signalled when writing becomes false
+	buf     []byte
+	spare   []byte
+	writing bool
+	err     error
+
+	kick chan struct{}
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newFrameWriter(dst io.Writer, limit int, stall time.Duration, onFail func(error)) *frameWriter {
+	w := &frameWriter{dst: dst, onFail: onFail, limit: limit, stall: stall,
+		kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	w.idle.L = &w.mu
+	w.wg.Add(1)
+	go w.flusher()
+	return w
+}
+
+// close stops the flusher goroutine and waits for it. Frames not yet written
+// are discarded; the caller closes the stream.
+func (w *frameWriter) close() {
+	w.mu.Lock()
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	w.mu.Unlock()
+	w.wg.Wait()
+}
+
+// frame queues one frame. With now set, the caller writes it (and whatever
+// is queued) itself if nobody else is writing; otherwise the flusher does.
+func (w *frameWriter) frame(h *wire.Header, payload []byte, now bool) error {
+	h.Len = uint32(len(payload))
+	if now && len(payload) >= directMin {
+		return w.direct(h, payload)
+	}
+	w.mu.Lock()
+	if w.err != nil {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	if len(w.buf) > w.limit {
+		w.mu.Unlock()
+		err := fmt.Errorf("%w: %d bytes wait to be written: the peer is not reading", transport.ErrLimit, len(w.buf))
+		w.fail(err)
+		return err
+	}
+	n := len(w.buf)
+	w.buf = append(w.buf, make([]byte, wire.HeaderSize)...)
+	h.Put(w.buf[n:])
+	w.buf = append(w.buf, payload...)
+	if w.writing {
+		w.mu.Unlock()
+		return nil
+	}
+	if !now {
+		w.mu.Unlock()
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+		return nil
+	}
+	w.writing = true
+	w.mu.Unlock()
+	return w.flush()
+}
+
+// direct writes a large frame from the caller's slice, after whatever is
+// already queued, without copying the payload.
+func (w *frameWriter) direct(h *wire.Header, payload []byte) error {
+	var hb [wire.HeaderSize]byte
+	h.Put(hb[:])
+	w.mu.Lock()
+	for w.writing && w.err == nil {
+		w.idle.Wait()
+	}
+	if w.err != nil {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	w.writing = true
+	pending := w.buf
+	w.buf = w.spare[:0]
+	w.mu.Unlock()
+	bufs := net.Buffers{pending, hb[:], payload}
+	_, err := bufs.WriteTo(w.dst)
+	w.mu.Lock()
+	w.spare = pending[:0]
+	w.mu.Unlock()
+	if err != nil {
+		w.fail(err)
+		return err
+	}
+	return w.flush()
+}
+
+// flush writes until the buffer is empty. The caller has set w.writing.
+func (w *frameWriter) flush() error {
+	w.mu.Lock()
+	for len(w.buf) > 0 && w.err == nil {
+		out := w.buf
+		w.buf = w.spare[:0]
+		w.mu.Unlock()
+		_, err := w.dst.Write(out)
+		w.mu.Lock()
+		w.spare = out[:0]
+		if err != nil {
+			w.mu.Unlock()
+			w.fail(err)
+			return err
+		}
+	}
+	err := w.err
+	w.writing = false
+	w.idle.Broadcast()
+	w.mu.Unlock()
+	return err
+}
+
+// fail makes err sticky, releases the writing role and reports it once.
+func (w *frameWriter) fail(err error) {
+	w.mu.Lock()
+	first := w.err == nil
+	if first {
+		w.err = err
+	}
+	w.writing = false
+	w.idle.Broadcast()
+	w.mu.Unlock()
+	if first && w.onFail != nil {
+		w.onFail(err)
+	}
+}
+
+func (w *frameWriter) flusher() {
+	defer w.wg.Done()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-w.kick:
+		}
+		w.mu.Lock()
+		if w.writing || len(w.buf) == 0 || w.err != nil {
+			w.mu.Unlock()
+			continue
+		}
+		w.writing = true
+		w.mu.Unlock()
+		d, ok := w.dst.(interface{ SetWriteDeadline(time.Time) error })
+		if ok && w.stall > 0 {
+			d.SetWriteDeadline(time.Now().Add(w.stall))
+			w.flush()
+			d.SetWriteDeadline(time.Time{})
+		} else {
+			w.flush()
+		}
+	}
+}

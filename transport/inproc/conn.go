@@ -1,0 +1,190 @@
+package inproc
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/postbox-ipc/postbox/internal/dispatch"
+	"github.com/postbox-ipc/postbox/internal/transport"
+)
+
+// conn is a client's view of an in-process endpoint: a Source of its loop.
+type conn struct {
+	l        *listener
+	src      *dispatch.Source
+	max      int
+	replyMax int
+	seq      atomic.Uint64
+	closed   atomic.Bool
+}
+
+var _ transport.Conn = (*conn)(nil)
+
+// waiter carries a Send's outcome back to its caller.
+type waiter struct {
+	ctx  context.Context
+	ch   chan result
+	stop func() bool // stops watching ctx
+	cb   func(transport.Reply, error)
+}
+
+type result struct {
+	rep transport.Reply
+	err error
+}
+
+var waiterPool = sync.Pool{New: func() any { return &waiter{ch: make(chan result, 1)} }}
+
+func (c *conn) Peer() transport.Peer {
+	return transport.Peer{PID: c.src.Peer().PID, UID: -1, GID: -1, Transport: Scheme, Addr: c.l.name}
+}
+
+func (c *conn) MaxSize() int { return c.max }
+
+func (c *conn) request(m transport.Message) (*dispatch.Request, error) {
+	if c.closed.Load() {
+		return nil, transport.ErrClosed
+	}
+	if len(m.Data) > c.max {
+		return nil, fmt.Errorf("%w: %d bytes, receiver accepts %d", transport.ErrTooLarge, len(m.Data), c.max)
+	}
+	r := dispatch.NewRequest()
+	r.Msg = transport.Message{ID: m.ID, W: m.W, L: m.L, Data: m.Data}
+	r.Size = len(m.Data)
+	return r, nil
+}
+
+// Send runs the handler in the calling goroutine when the endpoint is idle.
+func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, error) {
+	r, err := c.request(m)
+	if err != nil {
+		return transport.Reply{}, err
+	}
+	w := waiterPool.Get().(*waiter)
+	w.ctx = ctx
+	r.Seq = c.seq.Add(1)
+	r.Deadline, _ = ctx.Deadline()
+	r.Aux = w
+	seq := r.Seq
+	if err := c.src.Deliver(r, true); err == transport.ErrQueueFull {
+		err = c.src.DeliverWait(ctx, r)
+		if err != nil {
+			return transport.Reply{}, c.undeliverable(r, w, err)
+		}
+	} else if err != nil {
+		return transport.Reply{}, c.undeliverable(r, w, err)
+	}
+	select {
+	case res := <-w.ch:
+		w.ctx = nil
+		waiterPool.Put(w)
+		return res.rep, res.err
+	case <-ctx.Done():
+		c.src.Cancel(seq, context.Cause(ctx))
+		return transport.Reply{}, transport.CtxErr(ctx) // w is dropped: Respond may still use it
+	}
+}
+
+func (c *conn) undeliverable(r *dispatch.Request, w *waiter, err error) error {
+	dispatch.Free(r)
+	w.ctx = nil
+	waiterPool.Put(w)
+	if err == transport.ErrClosed && !c.closed.Load() {
+		return fmt.Errorf("%w: endpoint closed", transport.ErrPeerGone)
+	}
+	return err
+}
+
+// SendAsync delivers m through the queue and calls done from the handler's
+// goroutine.
+func (c *conn) SendAsync(m transport.Message, done func(transport.Reply, error)) {
+	r, err := c.request(m)
+	if err != nil {
+		done(transport.Reply{}, err)
+		return
+	}
+	r.Seq = c.seq.Add(1)
+	r.Aux = &waiter{cb: done}
+	if err := c.src.Deliver(r, false); err != nil {
+		dispatch.Free(r)
+		done(transport.Reply{}, err)
+	}
+}
+
+// Post queues m; the handler runs in the endpoint's goroutine.
+func (c *conn) Post(ctx context.Context, m transport.Message) error {
+	r, err := c.request(m)
+	if err != nil {
+		return err
+	}
+	if err := c.src.DeliverWait(ctx, r); err != nil {
+		dispatch.Free(r)
+		return err
+	}
+	return nil
+}
+
+// TryPost queues m or fails with ErrQueueFull.
+func (c *conn) TryPost(m transport.Message) error {
+	r, err := c.request(m)
+	if err != nil {
+		return err
+	}
+	if err := c.src.Deliver(r, false); err != nil {
+		dispatch.Free(r)
+		return err
+	}
+	return nil
+}
+
+// Flush returns at once: a Post that returned nil is already in the queue.
+func (c *conn) Flush(ctx context.Context) error {
+	if c.closed.Load() {
+		return transport.ErrClosed
+	}
+	return ctx.Err()
+}
+
+// Close detaches from the endpoint; posted messages already queued are
+// still handled.
+func (c *conn) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	c.src.Detach(transport.ErrClosed)
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+	return nil
+}
+
+// Respond implements dispatch.Responder.
+func (c *conn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
+	if w, ok := r.Aux.(*waiter); ok {
+		if w.stop != nil {
+			w.stop()
+		}
+		if err == nil && len(rep.Data) > c.replyMax {
+			err = fmt.Errorf("%w: reply of %d bytes, sender accepts %d", transport.ErrTooLarge, len(rep.Data), c.replyMax)
+		}
+		if w.cb != nil {
+			w.cb(rep, err)
+		} else {
+			w.ch <- result{rep, err}
+		}
+	}
+	dispatch.Free(r)
+}
+
+// Watch implements dispatch.Responder: the handler runs inline in the
+// sender's goroutine, so the sender's context is watched from outside.
+func (c *conn) Watch(r *dispatch.Request) {
+	w, ok := r.Aux.(*waiter)
+	if !ok || w.ctx == nil {
+		return
+	}
+	seq := r.Seq
+	w.stop = context.AfterFunc(w.ctx, func() { c.src.Cancel(seq, context.Canceled) })
+}

@@ -1,0 +1,104 @@
+// Package inproc is the Postbox transport inside one process: "inproc:NAME"
+// reaches an endpoint of the same process with no copy and no system call —
+// the seed's same-process WM_USER case. A Send runs the handler in the
+// caller's goroutine when the endpoint is idle.
+//
+// Data is passed by reference: after Post, the sender must not modify the
+// slice until the handler has run (use Flush to know).
+package inproc
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/postbox-ipc/postbox/internal/dispatch"
+	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/transport"
+)
+
+// Scheme is this transport's address prefix.
+const Scheme = "inproc"
+
+func init() { driver.Register(Transport{}) }
+
+// Transport implements driver.Transport.
+type Transport struct{}
+
+var (
+	mu        sync.Mutex
+	endpoints = map[string]*listener{}
+)
+
+// Scheme implements driver.Transport.
+func (Transport) Scheme() string { return Scheme }
+
+// Listen implements driver.Transport: name becomes reachable in this process.
+func (Transport) Listen(_ context.Context, name string, loop *dispatch.Loop, cfg *driver.ListenConfig) (driver.Listener, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, ok := endpoints[name]; ok {
+		return nil, fmt.Errorf("%w: inproc:%s", transport.ErrNameInUse, name)
+	}
+	l := &listener{name: name, loop: loop, cfg: cfg}
+	endpoints[name] = l
+	return l, nil
+}
+
+type listener struct {
+	name string
+	loop *dispatch.Loop
+	cfg  *driver.ListenConfig
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	closed bool
+}
+
+func (l *listener) Addr() string { return Scheme + ":" + l.name }
+
+func (l *listener) Close() error {
+	mu.Lock()
+	if endpoints[l.name] == l {
+		delete(endpoints, l.name)
+	}
+	mu.Unlock()
+	l.mu.Lock()
+	l.closed = true
+	conns := l.conns
+	l.conns = nil
+	l.mu.Unlock()
+	for c := range conns {
+		c.src.Detach(transport.ErrPeerGone)
+	}
+	return nil
+}
+
+// Dial implements driver.Transport.
+func (Transport) Dial(_ context.Context, name string, cfg *driver.DialConfig) (transport.Conn, error) {
+	mu.Lock()
+	l := endpoints[name]
+	mu.Unlock()
+	if l == nil {
+		return nil, fmt.Errorf("%w: inproc:%s", transport.ErrNoEndpoint, name)
+	}
+	peer := transport.Peer{PID: os.Getpid(), UID: os.Getuid(), GID: os.Getgid(), Transport: Scheme}
+	if l.cfg.Auth != nil {
+		if err := l.cfg.Auth(peer); err != nil {
+			return nil, fmt.Errorf("%w: %v", transport.ErrDenied, err)
+		}
+	}
+	c := &conn{l: l, max: int(driver.MaxSizeOr(l.cfg.MaxSize)), replyMax: int(driver.MaxSizeOr(cfg.MaxSize))}
+	c.src = l.loop.Attach(peer, c, l.cfg.QueueLenOr())
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, fmt.Errorf("%w: inproc:%s", transport.ErrNoEndpoint, name)
+	}
+	if l.conns == nil {
+		l.conns = map[*conn]struct{}{}
+	}
+	l.conns[c] = struct{}{}
+	return c, nil
+}

@@ -1,0 +1,4 @@
+package unix
+
+// maxPath is sun_path's size on Linux less its terminating NUL.
+const maxPath = 107

@@ -1,0 +1,7 @@
+package postbox
+
+// The default transports register themselves.
+import (
+	_ "github.com/postbox-ipc/postbox/transport/inproc"
+	_ "github.com/postbox-ipc/postbox/transport/unix"
+)
