@@ -99,4 +99,3 @@ func printResult(e *env, r postbox.Result, asJSON bool) {
 	}
 	fmt.Fprintf(e.stdout, "%s (pid %d): result=%d data=%s\n", r.Endpoint.Name, r.Endpoint.PID, r.Reply.Result, printable(r.Reply.Data, 256))
 }
-
