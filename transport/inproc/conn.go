@@ -181,6 +181,10 @@ func (c *conn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 	dispatch.Free(r)
 }
 
+// Begin implements dispatch.Responder; an inline handler runs in the
+// sender's own goroutine, so nothing else needs to go on.
+func (c *conn) Begin(*dispatch.Request) {}
+
 // Watch implements dispatch.Responder: the handler runs inline in the
 // sender's goroutine, so the sender's context is watched from outside.
 func (c *conn) Watch(r *dispatch.Request) {
