@@ -32,8 +32,8 @@ type serverConn struct {
 	lastBuf  *[]byte // the buffer the reader's alloc handed out last
 	alloc    func(int) []byte
 
-	queued   atomic.Int64  // payload bytes delivered and not yet answered
-	accepted uint64        // Posts delivered to the loop; owned by the reader
+	queued   atomic.Int64 // payload bytes delivered and not yet answered
+	accepted uint64       // Posts delivered to the loop; owned by the reader
 
 	mu        sync.Mutex
 	pendMsgs  int64 // credit to return
