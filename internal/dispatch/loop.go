@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
+	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
@@ -20,7 +22,18 @@ type Config struct {
 	Concurrency int
 	// Logger receives recovered panics. Nil discards them.
 	Logger *slog.Logger
+	// OnAttach and OnDetach, when set, are called as a source is attached
+	// and when it is first detached, in the transport's goroutine.
+	OnAttach func(*Source)
+	OnDetach func(*Source)
+	// Control answers messages with reserved IDs (transport.Reserved) in
+	// the delivering goroutine, bypassing the queue and the handler. Nil
+	// answers them with an error.
+	Control ControlFunc
 }
+
+// ControlFunc answers a message with a reserved ID from source s.
+type ControlFunc func(s *Source, m *transport.Message) (transport.Reply, error)
 
 // Loop is an endpoint's message loop. Its methods are safe for concurrent use.
 type Loop struct {
@@ -39,11 +52,20 @@ type Loop struct {
 	closed  bool
 	dropped int // accepted Posts never handled because the loop closed
 	wg      sync.WaitGroup
+
+	// Watching; see observe.go.
+	cfg      Config
+	draining bool                 // StopAccepting was called; guarded by mu
+	sources  map[*Source]struct{} // attached, not yet retired; guarded by mu
+	nextID   uint64               // guarded by mu
+	retired  stats.Counters       // the counts of sources gone
+	events   stats.Counters       // errors no source owns
+	tap      atomic.Pointer[Tap]  // non-nil while a spy watches
 }
 
 // New starts a loop that calls h.
 func New(h transport.HandlerFunc, cfg Config) *Loop {
-	l := &Loop{handler: h, conc: max(cfg.Concurrency, 1), log: cfg.Logger}
+	l := &Loop{handler: h, conc: max(cfg.Concurrency, 1), log: cfg.Logger, cfg: cfg, sources: make(map[*Source]struct{})}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -90,8 +112,15 @@ func (l *Loop) run(r *Request) {
 	var err error
 	if r.canceled != nil {
 		err = r.canceled
+		s.ctr.Error(stats.KindCanceled)
 	} else {
+		start := stats.Now()
 		rep, err = l.call(r)
+		d := stats.Now() - start
+		s.ctr.Handled(d, len(rep.Data), stats.KindOf(err))
+		if t := l.tap.Load(); t != nil {
+			(*t).Record(r, rep, err, start, d)
+		}
 	}
 	l.mu.Lock()
 	if err != nil && l.closed {
@@ -106,6 +135,7 @@ func (l *Loop) run(r *Request) {
 		dropped = l.dropQueue(s, nil)
 	}
 	l.settle(s)
+	l.retire(s)
 	l.mu.Unlock()
 	s.resp.Respond(r, rep, err)
 	for _, d := range dropped {
@@ -188,9 +218,13 @@ func (l *Loop) dropQueue(s *Source, out []*Request) []*Request {
 		r := s.pop()
 		if !r.IsSend() {
 			l.dropped++
+			s.ctr.Error(stats.KindDropped)
+		} else {
+			s.ctr.Error(stats.KindClosed)
 		}
 		out = append(out, r)
 	}
+	l.retire(s)
 	return out
 }
 

@@ -3,7 +3,9 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
@@ -23,6 +25,12 @@ type Source struct {
 	next     *Source // ready list link
 	detached bool
 	space    chan struct{} // signalled when a queued request leaves
+	peak     int           // the longest the queue has been
+	retired  bool          // counted into the loop's totals and forgotten
+
+	id    uint64
+	since time.Time
+	ctr   stats.Counters
 }
 
 // Attach adds a source whose queue holds at most queueCap requests (0 means
@@ -31,7 +39,16 @@ func (l *Loop) Attach(peer transport.Peer, resp Responder, queueCap int) *Source
 	if queueCap <= 0 {
 		queueCap = 10000
 	}
-	return &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1)}
+	s := &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1), since: time.Now()}
+	l.mu.Lock()
+	l.nextID++
+	s.id = l.nextID
+	l.sources[s] = struct{}{}
+	l.mu.Unlock()
+	if l.cfg.OnAttach != nil {
+		l.cfg.OnAttach(s)
+	}
+	return s
 }
 
 // Peer returns the peer this source was attached with.
@@ -42,10 +59,16 @@ func (s *Source) Peer() transport.Peer { return s.peer }
 // It fails with ErrQueueFull when the queue is full, and ErrClosed once the
 // source is detached or the loop closed; then r still belongs to the caller.
 func (s *Source) Deliver(r *Request, inline bool) error {
+	if transport.Reserved(r.Msg.ID) {
+		return s.control(r)
+	}
 	l := s.loop
 	l.mu.Lock()
 	if err := s.refuse(); err != nil {
 		l.mu.Unlock()
+		if err == transport.ErrDraining {
+			s.ctr.Error(stats.KindRefused)
+		}
 		return err
 	}
 	r.src = s
@@ -54,6 +77,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		r.inline = true
 		s.cur = r
 		l.running++
+		s.ctr.Received(r.Seq != 0, r.Size)
 		l.mu.Unlock()
 		s.resp.Begin(r)
 		l.run(r)
@@ -64,6 +88,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		return transport.ErrQueueFull
 	}
 	s.push(r)
+	s.ctr.Received(r.Seq != 0, r.Size)
 	l.mu.Unlock()
 	return nil
 }
@@ -87,6 +112,9 @@ func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 func (s *Source) refuse() error {
 	if s.detached || s.loop.closed {
 		return transport.ErrClosed
+	}
+	if s.loop.draining {
+		return transport.ErrDraining
 	}
 	return nil
 }
@@ -118,7 +146,7 @@ func (s *Source) Cancel(seq uint64, cause error) {
 func (s *Source) Detach(cause error) {
 	l := s.loop
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	first := !s.detached
 	s.detached = true
 	if r := s.cur; r != nil && r.IsSend() {
 		if r.hc != nil {
@@ -131,6 +159,11 @@ func (s *Source) Detach(cause error) {
 		if r := s.q[(s.head+i)%len(s.q)]; r.IsSend() && r.canceled == nil {
 			r.canceled = cause
 		}
+	}
+	l.retire(s)
+	l.mu.Unlock()
+	if first && l.cfg.OnDetach != nil {
+		l.cfg.OnDetach(s)
 	}
 }
 
@@ -148,6 +181,7 @@ func (s *Source) push(r *Request) {
 	}
 	s.q[(s.head+s.qlen)%len(s.q)] = r
 	s.qlen++
+	s.peak = max(s.peak, s.qlen)
 	s.loop.queued++
 	if s.cur == nil && !s.inReady {
 		s.inReady = true

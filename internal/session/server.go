@@ -11,6 +11,7 @@ import (
 
 	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/wire"
 )
@@ -72,6 +73,7 @@ func (s *Server) acceptLoop() {
 		select {
 		case s.slots <- struct{}{}:
 		default:
+			s.loop.CountError(stats.KindBusy)
 			s.refuse(c, wire.StatusBusy, "too many connections")
 			continue
 		}
@@ -109,6 +111,7 @@ func (s *Server) handshake(c net.Conn) {
 	hello, err := wire.ReadHello(c)
 	if err != nil {
 		s.log.Debug("postbox: handshake failed", "endpoint", s.name, "err", err)
+		s.loop.CountError(stats.KindHandshake)
 		c.Close()
 		release()
 		return
@@ -116,6 +119,7 @@ func (s *Server) handshake(c net.Conn) {
 	peer, st, reason := s.admit(c, hello)
 	if st != wire.StatusOK {
 		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
+		s.loop.CountError(refusalKind[st])
 		s.refuse(c, st, reason)
 		release()
 		return
@@ -164,6 +168,15 @@ func (s *Server) admit(c net.Conn, h *wire.Hello) (transport.Peer, wire.Status, 
 		}
 	}
 	return peer, wire.StatusOK, ""
+}
+
+// refusalKind counts a refused handshake by its status.
+var refusalKind = map[wire.Status]stats.Kind{
+	wire.StatusDenied:     stats.KindDenied,
+	wire.StatusNoEndpoint: stats.KindNoEndpoint,
+	wire.StatusVersion:    stats.KindProtocol,
+	wire.StatusBusy:       stats.KindBusy,
+	wire.StatusClosing:    stats.KindRefused,
 }
 
 // track records c (and, after its handshake, its session) so Close can end

@@ -12,6 +12,7 @@ import (
 	"github.com/postbox-ipc/postbox/internal/bufpool"
 	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/wire"
 )
@@ -262,8 +263,10 @@ func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 func (sc *serverConn) fail(err error, h *wire.Header) {
 	switch {
 	case errors.Is(err, transport.ErrTooLarge):
+		sc.src.CountError(stats.KindTooLarge)
 		sc.goaway(transport.CodeTooLarge, err.Error())
 	case errors.Is(err, transport.ErrProtocol):
+		sc.src.CountError(stats.KindProtocol)
 		sc.goaway(transport.CodeProtocol, err.Error())
 	case errors.Is(err, transport.ErrClosed):
 		sc.goaway(transport.CodeClosed, "endpoint closing")
