@@ -13,6 +13,7 @@ import (
 	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/driver"
 	"github.com/postbox-ipc/postbox/internal/namespace"
+	"github.com/postbox-ipc/postbox/internal/watch"
 	"github.com/postbox-ipc/postbox/transport/inproc"
 )
 
@@ -26,6 +27,10 @@ type Endpoint struct {
 	claim   *namespace.Claim
 	lns     []driver.Listener
 	started time.Time
+	feed    *watch.Feed
+
+	noWatch   bool
+	watchUIDs []int
 
 	closeOnce sync.Once
 	closeErr  error
@@ -58,14 +63,15 @@ func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*En
 		return nil, err
 	}
 	cfg := lc.driverConfig()
-	e := &Endpoint{addr: addr, started: time.Now()}
+	e := &Endpoint{addr: addr, started: time.Now(), noWatch: lc.NoWatch, watchUIDs: slices.Clone(lc.WatchUIDs)}
 	if t.Scheme() == inproc.Scheme {
 		e.name = rest
 	} else if err := e.claimName(rest, lc.System, cfg); err != nil {
 		return nil, err
 	}
 	cfg.Name = e.name
-	e.loop = dispatch.New(h.ServeMessage, dispatch.Config{Concurrency: lc.Concurrency, Logger: lc.Logger})
+	e.loop = dispatch.New(h.ServeMessage, lc.loopConfig(e))
+	e.feed = watch.New(e.loop)
 	if err := e.listenAll(ctx, t, rest, cfg, lc.Also); err != nil {
 		e.Close()
 		return nil, err
@@ -128,6 +134,23 @@ func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest strin
 		e.lns = append(e.lns, ln)
 	}
 	return nil
+}
+
+// loopConfig sets up e's message loop: the handler's concurrency, the
+// connection hooks and the reserved messages.
+func (lc *ListenConfig) loopConfig(e *Endpoint) dispatch.Config {
+	onConnect, onDisconnect := lc.OnConnect, lc.OnDisconnect
+	cfg := dispatch.Config{Concurrency: lc.Concurrency, Logger: lc.Logger, Control: e.control}
+	if onConnect != nil {
+		cfg.OnAttach = func(s *dispatch.Source) { onConnect(s.Peer()) }
+	}
+	cfg.OnDetach = func(s *dispatch.Source) {
+		e.feed.Drop(s)
+		if onDisconnect != nil {
+			onDisconnect(s.Peer())
+		}
+	}
+	return cfg
 }
 
 func (lc *ListenConfig) driverConfig() *driver.ListenConfig {

@@ -42,6 +42,20 @@ type ListenConfig struct {
 	// Logger receives connection events and recovered panics. Nil
 	// discards them.
 	Logger *slog.Logger
+	// OnConnect, when set, is called with the peer of every connection
+	// the access policy admitted, before its first message is handled;
+	// OnDisconnect when the connection ends (its accepted posted
+	// messages may still be handled afterwards). They run in the
+	// transport's goroutine and must return quickly.
+	OnConnect    func(Peer)
+	OnDisconnect func(Peer)
+	// WatchUIDs lists users, besides the endpoint's own and root, who
+	// may watch it: ask for its Stats, metrics and spy feed (the
+	// reserved message IDs from FirstReserved up).
+	WatchUIDs []int
+	// NoWatch refuses the reserved watch messages from everyone but the
+	// endpoint's own process; Stats and WritePrometheus still work.
+	NoWatch bool
 }
 
 // ListenOption adjusts a ListenConfig; see the With… functions.
