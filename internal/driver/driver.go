@@ -34,6 +34,15 @@ type Listener interface {
 	Close() error
 }
 
+// Drainer is implemented by listeners that can shut down gracefully
+// (Endpoint.Shutdown): Drain stops taking new connections, frees the
+// endpoint's address for a successor, and tells open connections that no
+// new messages will be accepted, while their pending ones are still
+// answered. Close ends what is left. Drain is idempotent.
+type Drainer interface {
+	Drain() error
+}
+
 var (
 	mu       sync.RWMutex
 	registry = map[string]Transport{}

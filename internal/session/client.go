@@ -29,6 +29,7 @@ type Client struct {
 
 	mu        sync.Mutex
 	err       error // set once the connection failed or closed
+	draining  error // set once the endpoint said it takes no new messages
 	seq       uint64
 	calls     map[uint64]*call // Sends and Syncs awaiting an answer
 	creditW   []*call          // waiting for credit

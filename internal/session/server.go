@@ -35,10 +35,12 @@ type Server struct {
 	log    *slog.Logger
 	slots  chan struct{} // one per open connection
 
-	mu     sync.Mutex
-	conns  map[net.Conn]*serverConn // nil while handshaking
-	closed bool
-	wg     sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[net.Conn]*serverConn // nil while handshaking
+	closed   bool
+	draining bool // Drain was called: no new connections
+	lnClosed bool
+	wg       sync.WaitGroup
 }
 
 // Serve starts accepting on ln for the endpoint cfg.Name. peerOf may be nil
@@ -93,6 +95,13 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
+// isClosing reports whether the server is closed or draining.
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed || s.draining
+}
+
 // refuse answers a handshake with a failure status, without waiting.
 func (s *Server) refuse(c net.Conn, st wire.Status, reason string) {
 	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
@@ -133,6 +142,9 @@ func (s *Server) handshake(c net.Conn) {
 		release()
 		return
 	}
+	if s.isClosing() {
+		sc.drainNotice() // Drain ran between admit and track
+	}
 	c.SetDeadline(time.Time{})
 	sc.wg.Add(1)
 	sc.readLoop(0)
@@ -159,7 +171,7 @@ func (s *Server) admit(c net.Conn, h *wire.Hello) (transport.Peer, wire.Status, 
 		return peer, wire.StatusVersion, fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, wire.Version)
 	case h.Name != s.name:
 		return peer, wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
-	case s.isClosed():
+	case s.isClosing():
 		return peer, wire.StatusClosing, "endpoint closing"
 	}
 	if s.cfg.Auth != nil {
@@ -212,7 +224,7 @@ func (s *Server) Close() error {
 		conns[c] = sc
 	}
 	s.mu.Unlock()
-	err := s.ln.Close()
+	err := s.closeListener()
 	for c, sc := range conns {
 		if sc == nil {
 			c.Close()
@@ -222,4 +234,42 @@ func (s *Server) Close() error {
 	}
 	s.wg.Wait()
 	return err
+}
+
+// Drain begins a graceful shutdown: the server stops accepting connections
+// (refusing those mid-handshake as closing) and tells every open one that
+// the endpoint takes no new messages, while their pending messages are
+// still answered. The endpoint's loop must already refuse new messages
+// (dispatch.Loop.StopAccepting). Close ends the connections afterwards.
+func (s *Server) Drain() error {
+	s.mu.Lock()
+	if s.draining || s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.draining = true
+	var conns []*serverConn
+	for _, sc := range s.conns {
+		if sc != nil {
+			conns = append(conns, sc)
+		}
+	}
+	s.mu.Unlock()
+	err := s.closeListener()
+	for _, sc := range conns {
+		sc.drainNotice()
+	}
+	return err
+}
+
+// closeListener closes the listening socket once.
+func (s *Server) closeListener() error {
+	s.mu.Lock()
+	done := s.lnClosed
+	s.lnClosed = true
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	return s.ln.Close()
 }

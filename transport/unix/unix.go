@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -74,14 +75,38 @@ func peerOf(c net.Conn) (transport.Peer, error) {
 type listener struct {
 	srv  *session.Server
 	path string
+
+	mu      sync.Mutex
+	removed bool // the socket file is gone (or was never ours to remove)
 }
+
+var _ driver.Drainer = (*listener)(nil)
 
 func (l *listener) Addr() string { return Scheme + ":" + l.path }
 
+// Drain stops accepting and removes the socket file at once, so a
+// successor can listen at the same path while open connections finish.
+func (l *listener) Drain() error {
+	err := l.srv.Drain()
+	l.removeSocket()
+	return err
+}
+
 func (l *listener) Close() error {
 	err := l.srv.Close()
-	os.Remove(l.path)
+	l.removeSocket()
 	return err
+}
+
+// removeSocket removes the socket file once: after a Drain, the path may
+// already belong to a successor.
+func (l *listener) removeSocket() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.removed {
+		l.removed = true
+		os.Remove(l.path)
+	}
 }
 
 // Dial implements driver.Transport. addr is a name in the namespace or an
