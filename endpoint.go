@@ -32,8 +32,10 @@ type Endpoint struct {
 	noWatch   bool
 	watchUIDs []int
 
-	closeOnce sync.Once
-	closeErr  error
+	closeOnce   sync.Once
+	closeErr    error
+	releaseOnce sync.Once
+	releaseErr  error
 }
 
 // Listen creates an endpoint at addr — a bare name in the user's namespace
@@ -201,20 +203,49 @@ func (e *Endpoint) Addrs() []string {
 	return out
 }
 
-// Shutdown waits until every accepted message has been handled (or ctx
-// ends), then closes the endpoint. Connections stay open meanwhile, so
-// queued Sends are answered.
+// Shutdown closes the endpoint gracefully. At once it stops accepting: new
+// connections are refused (the dialer sees ErrNoEndpoint) and the name is
+// given up, so a successor can Listen on it while this endpoint finishes;
+// open connections are told that no new message will be accepted — a Send
+// then fails with an error matching ErrClosed, and a Post is reported by the
+// sender's Flush or Close as a *LostError, never dropped unseen. Every
+// message accepted before, queued or running, is handled and answered.
+//
+// When none is left, or when ctx ends, Shutdown closes the endpoint as Close
+// does. If ctx ended first the error matches ErrTimeout (or
+// context.Canceled), running handlers are cancelled, and accepted posted
+// messages that were never handled are reported as an *UnhandledError.
 func (e *Endpoint) Shutdown(ctx context.Context) error {
-	if err := e.loop.Drain(ctx); err != nil {
-		return errors.Join(opErr("shutdown", e.addr, err), e.Close())
+	e.loop.StopAccepting()
+	var errs []error
+	for _, ln := range e.lns {
+		if d, ok := ln.(driver.Drainer); ok {
+			errs = append(errs, d.Drain())
+		}
 	}
-	return e.Close()
+	errs = append(errs, e.releaseName())
+	errs = append(errs, e.loop.Drain(ctx))
+	if err := e.Close(); err != nil {
+		errs = append(errs, err.(*OpError).Err)
+	}
+	return opErr("shutdown", e.addr, errors.Join(errs...))
+}
+
+// releaseName gives up the endpoint's name, once.
+func (e *Endpoint) releaseName() error {
+	e.releaseOnce.Do(func() {
+		if e.claim != nil {
+			e.releaseErr = e.claim.Release()
+		}
+	})
+	return e.releaseErr
 }
 
 // Close stops the endpoint at once: it stops accepting, cancels running
 // handlers' contexts and waits for them, closes every connection and gives
-// up the name. Accepted Posts that were never handled are reported in the
-// error. Close is idempotent.
+// up the name. Sends not yet handled fail for their senders; accepted posted
+// messages that were never handled are reported in the error, as an
+// *UnhandledError. Close is idempotent.
 func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		var errs []error
@@ -226,12 +257,10 @@ func (e *Endpoint) Close() error {
 		}
 		if e.loop != nil {
 			if n := e.loop.Unhandled(); n > 0 {
-				errs = append(errs, fmt.Errorf("%d accepted posted message(s) were not handled", n))
+				errs = append(errs, &UnhandledError{Posts: n})
 			}
 		}
-		if e.claim != nil {
-			errs = append(errs, e.claim.Release())
-		}
+		errs = append(errs, e.releaseName())
 		e.closeErr = opErr("close", e.addr, errors.Join(errs...))
 	})
 	return e.closeErr

@@ -19,6 +19,7 @@ func runListen(e *env, args []string) error {
 	reply := fs.String("reply", "", "answer every sent message with this text")
 	execCmd := fs.String("exec", "", "answer with this shell command's output (data on stdin; POSTBOX_ID, POSTBOX_W, POSTBOX_L, POSTBOX_PID set); a failing command fails the message")
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
+	grace := fs.Duration("grace", 5*time.Second, "on SIGINT or SIGTERM, how long to finish the messages already accepted")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -42,9 +43,19 @@ func runListen(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "listening on %s\n", strings.Join(ep.Addrs(), " "))
 	<-e.ctx.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	return shutdown(e, ep, *grace)
+}
+
+// shutdown stops ep gracefully within grace and reports how it went.
+func shutdown(e *env, ep *postbox.Endpoint, grace time.Duration) error {
+	st := ep.Stats()
+	fmt.Fprintf(e.stderr, "shutting down: %d queued, %d running; waiting up to %v\n", st.Queued, st.Running, grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return ep.Shutdown(ctx)
+	err := ep.Shutdown(ctx)
+	st = ep.Stats()
+	fmt.Fprintf(e.stderr, "shut down: %d handled, %d refused during shutdown\n", st.Handled, st.Errors["refused"])
+	return err
 }
 
 // printer writes one line per message; handlers may run concurrently.
