@@ -144,8 +144,18 @@ type childProc struct {
 	done  chan struct{}
 }
 
-// start runs the test binary as a child in mode with arg.
+// start runs the test binary as a child in mode with arg; it is killed at
+// cleanup.
 func (s *suite) start(t testing.TB, mode, arg string, cfg rxConfig) *childProc {
+	t.Helper()
+	p := s.startUnmanaged(t, mode, arg, cfg)
+	t.Cleanup(p.kill)
+	return p
+}
+
+// startUnmanaged is start for a caller that kills the child itself (so a
+// test of a thousand children does not keep them all until it ends).
+func (s *suite) startUnmanaged(t testing.TB, mode, arg string, cfg rxConfig) *childProc {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -163,8 +173,7 @@ func (s *suite) start(t testing.TB, mode, arg string, cfg rxConfig) *childProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &childProc{cmd: cmd, lines: make(chan string, 1024), done: make(chan struct{})}
-	t.Cleanup(p.kill)
+	p := &childProc{cmd: cmd, lines: make(chan string, 64), done: make(chan struct{})}
 	go func() {
 		defer close(p.lines)
 		sc := bufio.NewScanner(out)
