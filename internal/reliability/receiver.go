@@ -29,6 +29,7 @@ func (s *suite) receiver(t *testing.T, cfg rxConfig) *receiver {
 	r := &receiver{handing: make(chan int64, 1024)}
 	r.srv = newServer(func(seq int64) { r.handing <- seq })
 	r.ep, r.addr = s.listen(t, r.srv, cfg.apply)
+	t.Cleanup(func() { close(r.srv.wake) }) // before the endpoint's Close waits for sleepers
 	return r
 }
 

@@ -21,21 +21,28 @@ const (
 	idStats = postbox.App + 5 // answer the counters as JSON
 	idSleep = postbox.App + 6 // sleep W milliseconds whatever the context says, answer L
 	idEcho  = postbox.App + 7 // answer L and the data
+	idNap   = postbox.App + 8 // sleep W milliseconds or until the context ends
 )
 
 // stats are the receiver's counters, as idStats returns them.
 type stats struct {
-	Sends      int64   `json:"sends"`             // idLoad messages handled
-	Duplicates int64   `json:"duplicates"`        // idLoad (client, seq) pairs seen before
-	Posts      int64   `json:"posts"`             // idPost messages handled
-	OutOfOrder int64   `json:"out_of_order"`      // posts whose sequence was not the next of their stream
-	Held       int64   `json:"held"`              // idHold/idBlock handlers whose context ended
-	Handled    []int64 `json:"handled,omitempty"` // with W=1 in the request: every idLoad tag, in order
+	Sends       int64   `json:"sends"`             // idLoad messages handled
+	Duplicates  int64   `json:"duplicates"`        // idLoad (client, seq) pairs seen before
+	Posts       int64   `json:"posts"`             // idPost messages handled
+	OutOfOrder  int64   `json:"out_of_order"`      // posts whose sequence was not the next of their stream
+	Held        int64   `json:"held"`              // idHold/idBlock handlers whose context ended
+	Naps        int64   `json:"naps"`              // idNap handlers
+	NapsCut     int64   `json:"naps_cut"`          // idNap handlers whose context ended first
+	NapLagMax   int64   `json:"nap_lag_max"`       // ns from a nap's deadline to its context ending, at most
+	SleepsCut   int64   `json:"sleeps_cut"`        // idSleep handlers whose context ended while they slept
+	SleepLagMax int64   `json:"sleep_lag_max"`     // ns from a sleeper's deadline to its context ending, at most
+	Handled     []int64 `json:"handled,omitempty"` // with W=1 in the request: every idLoad tag, in order
 }
 
 // server is the suite's handler, in a child process or in the test's own.
 type server struct {
 	announce func(seq int64) // called when an idBlock message starts
+	wake     chan struct{}   // closed to end every idSleep early
 
 	mu   sync.Mutex
 	st   stats
@@ -45,7 +52,7 @@ type server struct {
 }
 
 func newServer(announce func(int64)) *server {
-	return &server{announce: announce, seen: make(map[int64]struct{}), next: make(map[int64]int64)}
+	return &server{announce: announce, wake: make(chan struct{}), seen: make(map[int64]struct{}), next: make(map[int64]int64)}
 }
 
 // tag packs a client number and a sequence number into one int64.
@@ -67,11 +74,12 @@ func (s *server) ServeMessage(ctx context.Context, m *postbox.Message) (postbox.
 		s.st.Held++
 		s.mu.Unlock()
 		return postbox.Reply{}, ctx.Err()
+	case idNap:
+		return s.nap(ctx, time.Duration(m.W)*time.Millisecond)
 	case idStats:
 		return s.stats(m.W == 1), nil
 	case idSleep:
-		time.Sleep(time.Duration(m.W) * time.Millisecond)
-		return postbox.Reply{Result: m.L}, nil
+		return s.sleep(ctx, time.Duration(m.W)*time.Millisecond, m.L), nil
 	case idEcho:
 		return postbox.Reply{Result: m.L, Data: m.Data}, nil
 	}
@@ -95,6 +103,53 @@ func (s *server) load(m *postbox.Message) postbox.Reply {
 	binary.LittleEndian.PutUint64(out[8:], uint64(m.L))
 	copy(out[16:], m.Data)
 	return postbox.Reply{Result: int64(crc32.ChecksumIEEE(m.Data)), Data: out}
+}
+
+// sleep sleeps d whatever the context says (until the test wakes it), and
+// counts whether the context ended meanwhile.
+func (s *server) sleep(ctx context.Context, d time.Duration, result int64) postbox.Reply {
+	stop := context.AfterFunc(ctx, func() {
+		var lag time.Duration
+		if dl, ok := ctx.Deadline(); ok {
+			lag = time.Since(dl)
+		}
+		s.mu.Lock()
+		s.st.SleepsCut++
+		s.st.SleepLagMax = max(s.st.SleepLagMax, int64(lag))
+		s.mu.Unlock()
+	})
+	defer stop()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-s.wake:
+	}
+	return postbox.Reply{Result: result}
+}
+
+// nap sleeps d unless the context ends first, and counts which came.
+func (s *server) nap(ctx context.Context, d time.Duration) (postbox.Reply, error) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		s.mu.Lock()
+		s.st.Naps++
+		s.mu.Unlock()
+		return postbox.Reply{}, nil
+	case <-ctx.Done():
+	}
+	var lag time.Duration
+	if dl, ok := ctx.Deadline(); ok {
+		lag = time.Since(dl)
+	}
+	s.mu.Lock()
+	s.st.Naps++
+	s.st.NapsCut++
+	s.st.NapLagMax = max(s.st.NapLagMax, int64(lag))
+	s.mu.Unlock()
+	return postbox.Reply{}, ctx.Err()
 }
 
 func (s *server) post(m *postbox.Message) {
