@@ -145,24 +145,19 @@ var _ = add("LateReplyNeverDelivered", func(t *testing.T, s *suite) {
 	}
 	wg.Wait()
 	fg.result(t, int64(mismatched), "%d Sends timed out and were answered late; %d later Sends each got their own answer, %d got another's", timedOut, answered, mismatched)
-	if timedOut == 0 {
-		t.Errorf("no Send timed out: the test did not test late answers")
-	}
 })
 
 // lateRound sends first with a deadline shorter than its handler takes,
-// then second without one, and checks second gets its own answer. It
-// reports whether first timed out.
+// then second without one, and checks that first timed out and second got
+// its own answer.
 func lateRound(c *postbox.Conn, first, second int64) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	rep, err := c.Send(ctx, postbox.Message{ID: idSleep, W: 60, L: first})
 	cancel()
 	late := errors.Is(err, postbox.ErrTimeout)
-	if err == nil && rep.Result != first {
-		return late, fmt.Errorf("Send %x got the answer %x", first, rep.Result)
-	}
-	if err != nil && !late {
-		return late, fmt.Errorf("Send %x: %v, want its answer or ErrTimeout", first, err)
+	if !late {
+		// The answer takes 60 ms: it cannot come within 20 ms.
+		return late, fmt.Errorf("Send %x with a 20 ms deadline to a 60 ms handler: %v (answer %x), want ErrTimeout", first, err, rep.Result)
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
