@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ const (
 	idSleep = postbox.App + 6 // sleep W milliseconds whatever the context says, answer L
 	idEcho  = postbox.App + 7 // answer L and the data
 	idNap   = postbox.App + 8 // sleep W milliseconds or until the context ends
+	idWho   = postbox.App + 9 // answer the receiver's incarnation number
 )
 
 // stats are the receiver's counters, as idStats returns them.
@@ -41,6 +43,7 @@ type stats struct {
 
 // server is the suite's handler, in a child process or in the test's own.
 type server struct {
+	id       int64           // this incarnation's random number
 	announce func(seq int64) // called when an idBlock message starts
 	wake     chan struct{}   // closed to end every idSleep early
 
@@ -52,7 +55,7 @@ type server struct {
 }
 
 func newServer(announce func(int64)) *server {
-	return &server{announce: announce, wake: make(chan struct{}), seen: make(map[int64]struct{}), next: make(map[int64]int64)}
+	return &server{id: rand.Int64N(1 << 62), announce: announce, wake: make(chan struct{}), seen: make(map[int64]struct{}), next: make(map[int64]int64)}
 }
 
 // tag packs a client number and a sequence number into one int64.
@@ -76,6 +79,8 @@ func (s *server) ServeMessage(ctx context.Context, m *postbox.Message) (postbox.
 		return postbox.Reply{}, ctx.Err()
 	case idNap:
 		return s.nap(ctx, time.Duration(m.W)*time.Millisecond)
+	case idWho:
+		return postbox.Reply{Result: s.id}, nil
 	case idStats:
 		return s.stats(m.W == 1), nil
 	case idSleep:

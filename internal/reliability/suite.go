@@ -87,7 +87,12 @@ func (s *suite) config(adjust ...func(*postbox.ListenConfig)) postbox.ListenConf
 // the address to dial. It is closed at cleanup.
 func (s *suite) listen(t *testing.T, h postbox.Handler, adjust ...func(*postbox.ListenConfig)) (*postbox.Endpoint, string) {
 	t.Helper()
-	name := s.name()
+	return s.listenAs(t, s.name(), h, adjust...)
+}
+
+// listenAs is listen with a given name.
+func (s *suite) listenAs(t *testing.T, name string, h postbox.Handler, adjust ...func(*postbox.ListenConfig)) (*postbox.Endpoint, string) {
+	t.Helper()
 	lc := s.config(adjust...)
 	ep, err := lc.Listen(context.Background(), s.Addr(name), h)
 	if err != nil {
