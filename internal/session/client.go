@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -95,11 +96,14 @@ func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *drive
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
 	hello := wire.Hello{Version: wire.Version, PID: uint32(os.Getpid()), MaxSize: driver.MaxSizeOr(cfg.MaxSize), Name: name}
-	if _, err := conn.Write(wire.AppendHello(nil, &hello)); err != nil {
-		return nil, handshakeErr(ctx, err)
-	}
+	_, werr := conn.Write(wire.AppendHello(nil, &hello))
+	// Even if writing failed, the server may have answered before closing
+	// (a refusal it sends without reading the hello): read that answer.
 	w, err := wire.ReadWelcome(conn)
 	if err != nil {
+		if werr != nil && !errors.Is(err, wire.ErrMalformed) {
+			err = werr
+		}
 		return nil, handshakeErr(ctx, err)
 	}
 	switch w.Status {
@@ -117,14 +121,20 @@ func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *drive
 	return nil, fmt.Errorf("%w: handshake refused (status %d): %s", transport.ErrProtocol, w.Status, w.Reason)
 }
 
+// handshakeErr names a handshake failure: the caller's context, a timeout,
+// a server that does not speak the protocol, or one that went away (closed
+// or reset the connection: it died, or closed while the connection waited
+// to be accepted).
 func handshakeErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return transport.CtxErr(ctx)
-	}
-	if os.IsTimeout(err) {
+	case os.IsTimeout(err):
 		return fmt.Errorf("%w: handshake: %v", transport.ErrTimeout, err)
+	case errors.Is(err, wire.ErrMalformed):
+		return fmt.Errorf("%w: handshake: %v", transport.ErrProtocol, err)
 	}
-	return fmt.Errorf("%w: handshake: %v", transport.ErrProtocol, err)
+	return fmt.Errorf("%w: the endpoint closed the connection during the handshake: %v", transport.ErrPeerGone, err)
 }
 
 var aLongTimeAgo = time.Unix(1, 0)

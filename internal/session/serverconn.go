@@ -33,8 +33,8 @@ type serverConn struct {
 	lastBuf  *[]byte // the buffer the reader's alloc handed out last
 	alloc    func(int) []byte
 
-	queued   atomic.Int64 // payload bytes delivered and not yet answered
-	accepted uint64       // Posts delivered to the loop; owned by the reader
+	queued   atomic.Int64  // payload bytes delivered and not yet answered
+	accepted atomic.Uint64 // Posts delivered to the loop
 
 	mu        sync.Mutex
 	pendMsgs  int64 // credit to return
@@ -113,29 +113,31 @@ func (sc *serverConn) handle(rd *reader, h *wire.Header, p []byte) error {
 		sc.src.Cancel(h.Seq, context.Canceled)
 		return nil
 	case wire.KindSync:
-		return sc.w.frame(&wire.Header{Kind: wire.KindSyncAck, Seq: h.Seq, W: int64(sc.accepted)}, nil, true)
+		return sc.w.frame(&wire.Header{Kind: wire.KindSyncAck, Seq: h.Seq, W: int64(sc.accepted.Load())}, nil, true)
 	}
 	return fmt.Errorf("%w: unexpected %s frame from the sender", transport.ErrProtocol, h.Kind)
 }
 
 // deliver hands a Send or Post to the loop, inline when the loop is idle.
 func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
+	buf := sc.lastBuf // the reader's fields belong to a new reader after a takeover
 	r := dispatch.NewRequest()
 	r.Msg = transport.Message{ID: h.ID, W: h.W, L: h.L, Data: p}
 	r.Seq = h.Seq
 	r.Size = len(p)
-	r.Aux = sc.lastBuf
+	r.Aux = buf
 	if h.Timeout > 0 {
 		r.Deadline = time.Now().Add(time.Duration(h.Timeout))
 	}
 	if sc.queued.Add(int64(len(p))) > sc.winBytes {
 		sc.queued.Add(-int64(len(p)))
-		bufpool.Put(sc.lastBuf)
+		bufpool.Put(buf)
 		dispatch.Free(r)
 		return fmt.Errorf("%w: sender exceeded its byte credit", transport.ErrProtocol)
 	}
-	if h.Kind == wire.KindPost {
-		sc.accepted++
+	post := h.Kind == wire.KindPost
+	if post {
+		sc.accepted.Add(1)
 	}
 	// Run inline only when nothing else is waiting to be read: a round
 	// trip then costs no hand-off, while a stream is pipelined between
@@ -154,19 +156,19 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 		sc.current, sc.rd = nil, nil
 	}
 	sc.mu.Unlock()
-	if err == nil && taken {
-		return errTakenOver
+	if err != nil {
+		sc.queued.Add(-int64(len(p)))
+		if post {
+			sc.accepted.Add(^uint64(0))
+		}
+		bufpool.Put(buf)
+		dispatch.Free(r)
 	}
-	if err == nil {
-		return nil
-	}
-	sc.queued.Add(-int64(len(p)))
-	if h.Kind == wire.KindPost {
-		sc.accepted--
-	}
-	bufpool.Put(sc.lastBuf)
-	dispatch.Free(r)
 	switch {
+	case taken:
+		return errTakenOver // only an inline run, which cannot fail, is taken over
+	case err == nil:
+		return nil
 	case errors.Is(err, transport.ErrQueueFull):
 		return fmt.Errorf("%w: sender exceeded its credit", transport.ErrProtocol)
 	case err == transport.ErrDraining:
