@@ -38,6 +38,7 @@ type Peer struct {
 	PID       int    // process ID, from the kernel where the transport allows
 	UID       int    // user ID (Unix), from the kernel; -1 when unknown
 	GID       int    // group ID (Unix), from the kernel; -1 when unknown
+	Groups    []int  // supplementary group IDs (Unix), from the kernel; nil when unknown
 	SID       string // user security identifier (Windows)
 	Transport string // the transport scheme: "unix", "inproc", …
 	Addr      string // the remote address, when the transport has one
