@@ -64,7 +64,11 @@ func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*En
 	if err != nil {
 		return nil, err
 	}
-	cfg := lc.driverConfig()
+	pol, err := lc.policy()
+	if err != nil {
+		return nil, err
+	}
+	cfg := lc.driverConfig(pol)
 	e := &Endpoint{addr: addr, started: time.Now(), noWatch: lc.NoWatch, watchUIDs: slices.Clone(lc.WatchUIDs)}
 	if t.Scheme() == inproc.Scheme {
 		e.name = rest
@@ -155,34 +159,17 @@ func (lc *ListenConfig) loopConfig(e *Endpoint) dispatch.Config {
 	return cfg
 }
 
-func (lc *ListenConfig) driverConfig() *driver.ListenConfig {
+func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 	return &driver.ListenConfig{
 		MaxSize:          uint32(max(lc.MaxSize, 0)),
 		QueueLen:         lc.QueueLen,
 		QueueBytes:       lc.QueueBytes,
 		HandshakeTimeout: lc.HandshakeTimeout,
 		MaxConns:         lc.MaxConns,
-		Auth:             lc.authorize,
-		Shared:           lc.AllowAnyUser || len(lc.AllowUIDs) > 0 || len(lc.AllowGIDs) > 0,
+		Auth:             pol.admit,
+		Shared:           pol.shared(),
 		Logger:           lc.Logger,
 	}
-}
-
-// authorize is the access policy: the endpoint's own user, listed users and
-// groups, or anyone with AllowAnyUser. A peer without kernel credentials
-// must have been authenticated by its transport.
-func (lc *ListenConfig) authorize(p Peer) error {
-	switch {
-	case lc.AllowAnyUser:
-		return nil
-	case p.UID < 0 && p.Identity != "":
-		return nil
-	case p.UID < 0:
-		return errors.New("peer has no credentials")
-	case p.UID == os.Geteuid(), slices.Contains(lc.AllowUIDs, p.UID), slices.Contains(lc.AllowGIDs, p.GID):
-		return nil
-	}
-	return fmt.Errorf("uid %d not allowed", p.UID)
 }
 
 func (e *Endpoint) info() namespace.Info {

@@ -5,13 +5,18 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/postbox-ipc/postbox"
 )
 
-const envSendAs = "POSTBOX_TEST_SEND" // child mode: send to this address and report
+const (
+	envSendAs = "POSTBOX_TEST_SEND"    // child mode: send to this address and report
+	envSendID = "POSTBOX_TEST_SEND_ID" // with it: the message ID (default CopyData)
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(envBenchServer); dir != "" {
@@ -41,7 +46,20 @@ func TestMain(m *testing.M) {
 func childSend(addr string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rep, err := postbox.Send(ctx, addr, postbox.Message{ID: postbox.CopyData, Data: []byte("from another user")})
+	id := uint64(postbox.CopyData)
+	if s := os.Getenv(envSendID); s != "" {
+		id, _ = strconv.ParseUint(s, 0, 32)
+	}
+	var d postbox.Dialer
+	if name, ok := strings.CutPrefix(addr, "system:"); ok {
+		d.System, addr = true, name
+	}
+	var rep postbox.Reply
+	c, err := d.Dial(ctx, addr)
+	if err == nil {
+		rep, err = c.Send(ctx, postbox.Message{ID: uint32(id), Data: []byte("from another user")})
+		c.Close()
+	}
 	switch {
 	case errors.Is(err, postbox.ErrDenied):
 		io.WriteString(os.Stdout, "denied")

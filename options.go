@@ -29,13 +29,25 @@ type ListenConfig struct {
 	// (/run/postbox), for services; it needs the rights to create it.
 	System bool
 	// AllowUIDs and AllowGIDs admit peers of other users or groups, by
-	// the kernel's credentials. The endpoint's own user is always
-	// admitted.
-	AllowUIDs []int
-	AllowGIDs []int
+	// the kernel's credentials; a group matches the peer's primary or any
+	// supplementary group. AllowUsers and AllowGroups do the same by name,
+	// resolved when Listen is called (an unknown name fails Listen). The
+	// endpoint's own user is always admitted. Any of them opens the
+	// endpoint's socket to other users (mode 0666), leaving the decision
+	// to this policy.
+	AllowUIDs   []int
+	AllowGIDs   []int
+	AllowUsers  []string
+	AllowGroups []string
 	// AllowAnyUser admits every local user the socket's permissions let
 	// through (a system endpoint's socket is world-connectable).
 	AllowAnyUser bool
+	// Authorize, when set, is asked about every peer the Allow fields
+	// admitted, and may still refuse it: a non-nil error denies the
+	// connection (the dialer sees ErrDenied and the error's text) before
+	// any of its messages reaches the handler. With AllowAnyUser it is
+	// the whole policy. It runs in the transport's goroutine.
+	Authorize func(Peer) error
 	// Also lists more addresses to listen on besides the name's own, such
 	// as another transport.
 	Also []string
@@ -78,9 +90,27 @@ func WithAllowUID(uids ...int) ListenOption {
 	return func(c *ListenConfig) { c.AllowUIDs = append(c.AllowUIDs, uids...) }
 }
 
-// WithAllowGID admits peers whose primary group is one of these.
+// WithAllowGID admits peers in one of these groups, primary or
+// supplementary.
 func WithAllowGID(gids ...int) ListenOption {
 	return func(c *ListenConfig) { c.AllowGIDs = append(c.AllowGIDs, gids...) }
+}
+
+// WithAllowUser admits peers running as these users, by name.
+func WithAllowUser(names ...string) ListenOption {
+	return func(c *ListenConfig) { c.AllowUsers = append(c.AllowUsers, names...) }
+}
+
+// WithAllowGroup admits peers in these groups (primary or supplementary),
+// by name.
+func WithAllowGroup(names ...string) ListenOption {
+	return func(c *ListenConfig) { c.AllowGroups = append(c.AllowGroups, names...) }
+}
+
+// WithAuthorize adds a check every admitted peer must pass; see
+// ListenConfig.Authorize.
+func WithAuthorize(f func(Peer) error) ListenOption {
+	return func(c *ListenConfig) { c.Authorize = f }
 }
 
 // WithLogger sends the endpoint's log records to l.
