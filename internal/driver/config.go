@@ -2,6 +2,7 @@ package driver
 
 import (
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/postbox-ipc/postbox/internal/namespace"
@@ -47,6 +48,10 @@ type ListenConfig struct {
 	Namespace *namespace.Namespace
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
+	// Listener, when set, is a listening socket to serve instead of
+	// creating one (socket activation); the transport owns it and never
+	// removes its file, which belongs to whoever made it.
+	Listener net.Listener
 }
 
 // DialConfig is what the root package tells a transport about a dial.

@@ -41,6 +41,9 @@ func (Transport) Scheme() string { return Scheme }
 // cfg.Namespace.
 func (Transport) Listen(ctx context.Context, name string, loop *dispatch.Loop, cfg *driver.ListenConfig) (driver.Listener, error) {
 	path := cfg.Namespace.Path(name, "sock")
+	if cfg.Listener != nil {
+		return serveInherited(path, loop, cfg)
+	}
 	if err := checkPathLen(path); err != nil {
 		return nil, err
 	}
@@ -64,6 +67,23 @@ func (Transport) Listen(ctx context.Context, name string, loop *dispatch.Loop, c
 	}
 	srv := session.Serve(ln, loop, cfg, peerOf)
 	return &listener{srv: srv, path: path}, nil
+}
+
+// serveInherited serves a socket handed over by a service manager. Its file
+// is the manager's: never chmod-ed or removed here.
+func serveInherited(path string, loop *dispatch.Loop, cfg *driver.ListenConfig) (driver.Listener, error) {
+	ln, ok := cfg.Listener.(*net.UnixListener)
+	if !ok {
+		return nil, fmt.Errorf("%w: an inherited %T is not a Unix socket", transport.ErrBadAddress, cfg.Listener)
+	}
+	ln.SetUnlinkOnClose(false)
+	got := ln.Addr().String()
+	if got != path {
+		driver.LoggerOr(cfg.Logger).Warn("postbox: the inherited socket is not at the endpoint's path: clients dialing the name will not find it",
+			"endpoint", cfg.Name, "socket", got, "want", path)
+	}
+	srv := session.Serve(ln, loop, cfg, peerOf)
+	return &listener{srv: srv, path: got, removed: true}, nil
 }
 
 func peerOf(c net.Conn) (transport.Peer, error) {
