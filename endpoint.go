@@ -76,6 +76,12 @@ func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*En
 		return nil, err
 	}
 	cfg.Name = e.name
+	if lc.SocketActivation {
+		if cfg.Listener, err = inherited(t.Scheme(), e.name); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
 	e.loop = dispatch.New(h.ServeMessage, lc.loopConfig(e))
 	e.feed = watch.New(e.loop)
 	if err := e.listenAll(ctx, t, rest, cfg, lc.Also); err != nil {
@@ -119,8 +125,12 @@ func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest strin
 	}
 	ln, err := t.Listen(ctx, name, e.loop, cfg)
 	if err != nil {
+		if cfg.Listener != nil {
+			cfg.Listener.Close()
+		}
 		return err
 	}
+	cfg.Listener = nil // the main transport's alone
 	e.lns = append(e.lns, ln)
 	if t.Scheme() != inproc.Scheme {
 		// Reachable in-process too, where the name is free.

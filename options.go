@@ -28,6 +28,15 @@ type ListenConfig struct {
 	// System puts the endpoint in the system-wide namespace
 	// (/run/postbox), for services; it needs the rights to create it.
 	System bool
+	// SocketActivation serves the listening socket a service manager
+	// passed to the process (systemd's LISTEN_PID, LISTEN_FDS and
+	// LISTEN_FDNAMES) instead of creating one: the socket named after
+	// the endpoint (FileDescriptorName=), or the only one passed. It must
+	// be a listening Unix stream socket, else Listen fails. A process
+	// started without sockets listens as usual, so one program serves
+	// both ways. The variables are unset and the descriptors made
+	// close-on-exec, so children inherit neither. Unix transport only.
+	SocketActivation bool
 	// AllowUIDs and AllowGIDs admit peers of other users or groups, by
 	// the kernel's credentials; a group matches the peer's primary or any
 	// supplementary group. AllowUsers and AllowGroups do the same by name,
@@ -84,6 +93,10 @@ func WithMaxSize(n int) ListenOption { return func(c *ListenConfig) { c.MaxSize 
 
 // WithSystem puts the endpoint in the system-wide namespace.
 func WithSystem() ListenOption { return func(c *ListenConfig) { c.System = true } }
+
+// WithSocketActivation serves the socket a service manager passed, if any;
+// see ListenConfig.SocketActivation.
+func WithSocketActivation() ListenOption { return func(c *ListenConfig) { c.SocketActivation = true } }
 
 // WithAllowUID admits peers running as these users too.
 func WithAllowUID(uids ...int) ListenOption {
