@@ -213,7 +213,6 @@ func (e *Endpoint) Addrs() []string {
 // context.Canceled), running handlers are cancelled, and accepted posted
 // messages that were never handled are reported as an *UnhandledError.
 func (e *Endpoint) Shutdown(ctx context.Context) error {
-	e.loop.StopAccepting()
 	var errs []error
 	for _, ln := range e.lns {
 		if d, ok := ln.(driver.Drainer); ok {
@@ -221,6 +220,7 @@ func (e *Endpoint) Shutdown(ctx context.Context) error {
 		}
 	}
 	errs = append(errs, e.releaseName())
+	e.loop.StopAccepting() // from here Stats().Draining: the name is free
 	errs = append(errs, e.loop.Drain(ctx))
 	if err := e.Close(); err != nil {
 		errs = append(errs, err.(*OpError).Err)

@@ -117,7 +117,11 @@ func (l *Loop) run(r *Request) {
 		start := stats.Now()
 		rep, err = l.call(r)
 		d := stats.Now() - start
-		s.ctr.Handled(d, len(rep.Data), stats.KindOf(err))
+		replySize := 0
+		if r.IsSend() {
+			replySize = len(rep.Data) // a Post's reply goes nowhere
+		}
+		s.ctr.Handled(d, replySize, stats.KindOf(err))
 		if t := l.tap.Load(); t != nil {
 			(*t).Record(r, rep, err, start, d)
 		}

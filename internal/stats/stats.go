@@ -27,7 +27,8 @@ type Endpoint struct {
 	Conns      []Conn `json:"conns"`
 	// Spies is how many spy feeds are attached.
 	Spies int `json:"spies"`
-	// Draining is set once Shutdown has begun.
+	// Draining is set once Shutdown has stopped accepting: the name is
+	// free for a successor and new messages are refused.
 	Draining bool `json:"draining,omitempty"`
 }
 

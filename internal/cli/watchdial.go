@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/postbox-ipc/postbox"
+)
+
+// dialWatched connects to an endpoint to watch it. A bare name is looked
+// for in the user's namespace, then in the system-wide one.
+func dialWatched(ctx context.Context, addr string) (*postbox.Conn, error) {
+	c, err := postbox.Dial(ctx, addr)
+	if err == nil || !errors.Is(err, postbox.ErrNoEndpoint) || strings.Contains(addr, ":") {
+		return c, err
+	}
+	if sc, serr := postbox.Dial(ctx, addr, postbox.WithDialSystem()); serr == nil {
+		return sc, nil
+	}
+	return nil, err
+}
+
+// numbers is a repeatable flag of decimal or 0x hex numbers.
+type numbers struct {
+	vals []int64
+	bits int
+}
+
+func (n *numbers) String() string {
+	s := make([]string, len(n.vals))
+	for i, v := range n.vals {
+		s[i] = strconv.FormatInt(v, 10)
+	}
+	return strings.Join(s, ",")
+}
+
+// Set takes one number, or several separated by commas.
+func (n *numbers) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		v, err := parseNumber(strings.TrimSpace(part), n.bits)
+		if err != nil {
+			return err
+		}
+		if v < 0 && n.bits == 32 {
+			return fmt.Errorf("%q: want a number of 0 or more", part)
+		}
+		n.vals = append(n.vals, v)
+	}
+	return nil
+}
