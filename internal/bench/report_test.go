@@ -12,7 +12,9 @@ import (
 func sampleReport() *Report {
 	r := newReport(Config{Sizes: []int{64}, Callers: []int{1, 8}, Duration: time.Second})
 	r.Cases = []CaseInfo{{Name: "unix", Group: GroupPostbox}, {Name: RawRef, Group: GroupBaseline}, {Name: "grpc", Group: GroupPeer}}
-	lat := func(p50 time.Duration) *Latency { return &Latency{P50: p50, P90: p50, P99: p50, P999: p50, Min: p50, Max: p50, Mean: p50} }
+	lat := func(p50 time.Duration) *Latency {
+		return &Latency{P50: p50, P90: p50, P99: p50, P999: p50, Min: p50, Max: p50, Mean: p50}
+	}
 	r.Cells = []Cell{
 		{Case: "unix", Group: GroupPostbox, Mode: ModeSend, Size: 64, Callers: 1, Ops: 100, Seconds: 1, OpsPerSec: 100, Latency: lat(40 * time.Microsecond)},
 		{Case: RawRef, Group: GroupBaseline, Mode: ModeSend, Size: 64, Callers: 1, Ops: 100, Seconds: 1, OpsPerSec: 100, Latency: lat(36 * time.Microsecond)},
