@@ -75,7 +75,7 @@ func (c *Command) Run(ctx context.Context, args []string, stdin io.Reader, stdou
 	}
 	switch {
 	case f.child:
-		return ServeChild(ctx, stdin, stdout)
+		return serveChildStdio(ctx)
 	case f.list:
 		return listCases(stdout)
 	}
@@ -201,4 +201,14 @@ func (c *Command) output(rep *Report, f *flags, stdout io.Writer) error {
 	write(f.chartFile, rep.WriteChart)
 	write(f.mdFile, func(w io.Writer) error { return rep.WriteMarkdown(w, 3) })
 	return errors.Join(errs...)
+}
+
+// serveChildStdio serves the child protocol on the process's own standard
+// input and output (see ChildStdio).
+func serveChildStdio(ctx context.Context) error {
+	in, out, err := ChildStdio()
+	if err != nil {
+		return err
+	}
+	return ServeChild(ctx, in, out)
 }

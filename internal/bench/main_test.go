@@ -15,7 +15,7 @@ const childEnv = "POSTBOX_BENCH_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
-		if err := ServeChild(context.Background(), os.Stdin, os.Stdout); err != nil {
+		if err := serveChildStdio(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
 			os.Exit(1)
 		}
