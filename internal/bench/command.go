@@ -31,10 +31,10 @@ type Command struct {
 
 // flags is the parsed command line.
 type flags struct {
-	transports, baselines, sizes, callers string
-	duration, warmup                      time.Duration
-	quick, list, child                    bool
-	jsonFile, chartFile, mdFile           string
+	transports, baselines, sizes, callers   string
+	duration, warmup                        time.Duration
+	quick, list, child                      bool
+	jsonFile, chartFile, mdFile, cpuProfile string
 }
 
 func (c *Command) flagSet(w io.Writer, f *flags) *flag.FlagSet {
@@ -52,6 +52,7 @@ func (c *Command) flagSet(w io.Writer, f *flags) *flag.FlagSet {
 	fs.StringVar(&f.jsonFile, "json", "", `write the report as JSON to this file ("-" for standard output)`)
 	fs.StringVar(&f.chartFile, "chart", "", "draw the chart to this SVG file")
 	fs.StringVar(&f.mdFile, "markdown", "", "write the tables as Markdown to this file")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write CPU profiles of the measuring process to this file, and of the child to FILE.child")
 	fs.BoolVar(&f.child, "child", false, "serve as the benchmark's second process (started by bench itself)")
 	fs.Usage = func() {
 		fmt.Fprintf(w, "Usage: %s [flags]\n\nMeasures every transport, raw baselines and peers between two processes.\n\nFlags:\n", c.Prog)
@@ -84,7 +85,15 @@ func (c *Command) Run(ctx context.Context, args []string, stdin io.Reader, stdou
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	cfg.Progress = NewProgress(stderr, IsTerminal(stderr))
+	stop, err := startProfile(f.cpuProfile)
+	if err != nil {
+		return err
+	}
+	if f.cpuProfile != "" {
+		cfg.ChildEnv = append(cfg.ChildEnv, childProfileEnv+"="+f.cpuProfile+".child")
+	}
 	rep, err := Run(ctx, cfg)
+	stop()
 	if rep == nil {
 		return err
 	}
@@ -210,5 +219,10 @@ func serveChildStdio(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	stop, err := startProfile(os.Getenv(childProfileEnv))
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return ServeChild(ctx, in, out)
 }

@@ -34,6 +34,8 @@ type Config struct {
 	// Child starts the second process, which must call ServeChild (see
 	// ChildCommand). Its context is Run's.
 	Child func(ctx context.Context) (*exec.Cmd, error)
+	// ChildEnv is added to the child's environment.
+	ChildEnv []string
 	// Progress is told about each cell; nil tells nobody.
 	Progress Progress
 }

@@ -90,6 +90,9 @@ func (r *runner) start(ctx context.Context, cases []Case) error {
 	if err != nil {
 		return err
 	}
+	if len(r.cfg.ChildEnv) > 0 {
+		cmd.Env = append(cmd.Environ(), r.cfg.ChildEnv...)
+	}
 	r.child, err = startChild(cmd)
 	return err
 }
