@@ -33,6 +33,7 @@ type serverConn struct {
 	alloc    func(int) []byte
 
 	gen      atomic.Uint64 // bumped when another goroutine takes over reading
+	more     atomic.Bool   // the reader already holds input beyond the frame it handles: a hint to batch writes
 	queued   atomic.Int64  // payload bytes delivered and not yet answered
 	accepted uint64        // Posts delivered to the loop; owned by the reader
 
@@ -70,6 +71,7 @@ func (sc *serverConn) readLoop(gen uint64) {
 			sc.fail(err, &h)
 			return
 		}
+		sc.more.Store(sc.r.buffered())
 		if err := sc.handle(&h, p); err != nil {
 			sc.fail(err, &h)
 			return
@@ -153,11 +155,20 @@ func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error
 		}
 		text = text[:min(len(text), maxErrorText, int(sc.peerMax))]
 		h := wire.Header{Kind: wire.KindError, ID: uint32(transport.CodeOf(err)), Seq: r.Seq}
-		sc.w.frame(&h, []byte(text), r.Inline())
+		sc.w.frame(&h, []byte(text), sc.writeNow(r))
 		return
 	}
 	h := wire.Header{Kind: wire.KindReply, Seq: r.Seq, W: rep.Result}
-	sc.w.frame(&h, rep.Data, r.Inline())
+	sc.w.frame(&h, rep.Data, sc.writeNow(r))
+}
+
+// writeNow says whether r's answer should be written by the calling
+// goroutine: yes when it runs inline in the reader and no more requests are
+// already buffered. With more waiting (pipelined callers), the answer goes
+// to the flusher, so the answers of one read leave in one write instead of
+// one write each.
+func (sc *serverConn) writeNow(r *dispatch.Request) bool {
+	return r.Inline() && !sc.more.Load()
 }
 
 // returnCredit frees a handled Post's queue space, telling the sender in
@@ -166,7 +177,7 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 	sc.mu.Lock()
 	sc.pendMsgs++
 	sc.pendBytes += int64(r.Size)
-	if sc.pendMsgs < sc.winMsgs/4 && sc.pendBytes < sc.winBytes/4 && sc.src.Busy() {
+	if sc.pendMsgs < sc.winMsgs/4 && sc.pendBytes < sc.winBytes/4 && (sc.more.Load() || sc.src.Busy()) {
 		sc.mu.Unlock()
 		return
 	}
