@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/postbox-ipc/postbox"
 )
@@ -78,7 +79,14 @@ func servePostbox(ctx context.Context, addr string, p Params) (*pbServer, error)
 
 func (s *pbServer) Addr() string    { return s.ep.Addrs()[0] }
 func (s *pbServer) Received() int64 { return s.recv.Load() }
-func (s *pbServer) Close() error    { return s.ep.Close() }
+
+// Close drains the endpoint: Flush only waits until posts are accepted
+// (queued), so some may still wait for the handler.
+func (s *pbServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.ep.Shutdown(ctx)
+}
 
 type pbClient struct{ c *postbox.Conn }
 

@@ -37,7 +37,7 @@ func (r *Report) WriteChart(w io.Writer) error {
 			func(x *Cell) (float64, string) { return x.OpsPerSec, FormatCount(x.OpsPerSec) + "/s" }))
 	}
 	c.Panels = append(c.Panels, r.panel("Post: MB/s one way (log scale) — longer is faster", ModePost, 1,
-		func(x *Cell) (float64, string) { return x.MBPerSec, sig3(x.MBPerSec) + " MB/s" }))
+		func(x *Cell) (float64, string) { return x.MBPerSec, FormatCount(x.MBPerSec) + " MB/s" }))
 	return c.Write(w)
 }
 

@@ -75,8 +75,11 @@ func sig3(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	case v >= 10:
 		return fmt.Sprintf("%.1f", v)
+	case v >= 0.1 || v == 0:
+		return fmt.Sprintf("%.2f", v)
 	}
-	return fmt.Sprintf("%.2f", v)
+	return fmt.Sprintf("%.3g", v) // 0.00441, not 0.00
+
 }
 
 // FormatCount writes a rate with a k or M suffix: 27.4k, 1.25M.
