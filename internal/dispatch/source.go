@@ -57,7 +57,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		l.running++
 		l.mu.Unlock()
 		s.resp.Begin(r)
-		l.run(r)
+		l.run(r, nil)
 		return nil
 	}
 	if s.qlen >= s.cap {
