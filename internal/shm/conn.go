@@ -33,6 +33,7 @@ type Conn struct {
 	tx   writer
 	rd   side // waiting for data: sleeps on rx's dataWait word
 	wr   side // waiting for room: sleeps on tx's roomWait word
+	cpu  cpuHints
 
 	rdMu   sync.Mutex   // held by Read; by Close before unmapping
 	wrMu   sync.Mutex   // held by Write; by Close before unmapping
@@ -61,6 +62,7 @@ func newConn(sock *net.UnixConn, mem []byte, l layout, endpoint bool) *Conn {
 	c.rd.word = c.rx.dataWait
 	c.wr.word = c.tx.roomWait
 	c.rd.spin.budget, c.wr.spin.budget = spinMax, spinMax
+	c.cpu = cpuHints{mine: cpuWord(mem, endpoint), peer: cpuWord(mem, !endpoint)}
 	c.wg.Add(1)
 	go c.watch()
 	return c
