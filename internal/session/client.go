@@ -104,14 +104,17 @@ func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *drive
 	if cfg.Upgrade != nil {
 		hello.Flags = cfg.Upgrade.Flag
 	}
-	if _, err := conn.Write(wire.AppendHello(nil, &hello)); err != nil {
-		return nil, nil, handshakeErr(ctx, err)
-	}
+	_, werr := conn.Write(wire.AppendHello(nil, &hello))
+	// Even if writing failed, the server may have answered before closing
+	// (a refusal it sends without reading the hello): read that answer.
 	w, up, err := readWelcome(conn, cfg.Upgrade)
 	if errors.Is(err, errors.ErrUnsupported) {
 		return nil, nil, fmt.Errorf("handshake: %w", err) // a required upgrade was not offered
 	}
 	if err != nil {
+		if werr != nil && !errors.Is(err, wire.ErrMalformed) {
+			err = werr
+		}
 		return nil, nil, handshakeErr(ctx, err)
 	}
 	if w.Status == wire.StatusOK {
@@ -148,14 +151,20 @@ func refusal(w *wire.Welcome) error {
 	return fmt.Errorf("%w: handshake refused (status %d): %s", transport.ErrProtocol, w.Status, w.Reason)
 }
 
+// handshakeErr names a handshake failure: the caller's context, a timeout,
+// a server that does not speak the protocol, or one that went away (closed
+// or reset the connection: it died, or closed while the connection waited
+// to be accepted).
 func handshakeErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return transport.CtxErr(ctx)
-	}
-	if os.IsTimeout(err) {
+	case os.IsTimeout(err):
 		return fmt.Errorf("%w: handshake: %v", transport.ErrTimeout, err)
+	case errors.Is(err, wire.ErrMalformed):
+		return fmt.Errorf("%w: handshake: %v", transport.ErrProtocol, err)
 	}
-	return fmt.Errorf("%w: handshake: %v", transport.ErrProtocol, err)
+	return fmt.Errorf("%w: the endpoint closed the connection during the handshake: %v", transport.ErrPeerGone, err)
 }
 
 var aLongTimeAgo = time.Unix(1, 0)
