@@ -92,7 +92,7 @@ func (c *Conn) state(s *side, ready cond, gone error) error {
 	if c.closed.Load() {
 		return errClosed
 	}
-	if err := c.broken(); err != nil {
+	if err := s.broken(); err != nil {
 		return err
 	}
 	if err := s.expired(); err != nil {

@@ -21,10 +21,14 @@ func init() {
 	helpers["endpoint"] = endpointPeer
 }
 
-// endpointPeer listens at the address in arg ("ADDR") and answers every
-// message with its own data.
+// endpointPeer listens at addr and answers every message with its own
+// data — except idBlock, which prints "handling" and never returns.
 func endpointPeer(addr string) error {
 	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
+		if m.ID == idBlock {
+			fmt.Println("handling")
+			select {}
+		}
 		return postbox.Reply{Result: m.W, Data: m.Data}, nil
 	})
 	ep, err := postbox.Listen(addr, h)
