@@ -176,6 +176,7 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 		QueueBytes:       lc.QueueBytes,
 		HandshakeTimeout: lc.HandshakeTimeout,
 		MaxConns:         lc.MaxConns,
+		ShmRingSize:      lc.ShmRingSize,
 		Auth:             pol.admit,
 		Shared:           pol.shared(),
 		Logger:           lc.Logger,

@@ -25,6 +25,7 @@ type Source struct {
 	next     *Source // ready list link
 	detached bool
 	space    chan struct{} // signalled when a queued request leaves
+	gone     chan struct{} // closed by Detach
 	peak     int           // the longest the queue has been
 	retired  bool          // counted into the loop's totals and forgotten
 
@@ -39,7 +40,7 @@ func (l *Loop) Attach(peer transport.Peer, resp Responder, queueCap int) *Source
 	if queueCap <= 0 {
 		queueCap = 10000
 	}
-	s := &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1), since: time.Now()}
+	s := &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1), gone: make(chan struct{}), since: time.Now()}
 	l.mu.Lock()
 	l.nextID++
 	s.id = l.nextID
@@ -80,7 +81,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		s.ctr.Received(r.Seq != 0, r.Size)
 		l.mu.Unlock()
 		s.resp.Begin(r)
-		l.run(r)
+		l.run(r, nil)
 		return nil
 	}
 	if s.qlen >= s.cap {
@@ -94,7 +95,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 }
 
 // DeliverWait is Deliver without inline handling that waits for queue space
-// until ctx ends.
+// until ctx ends, the source is detached or the loop closes.
 func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 	for {
 		err := s.Deliver(r, false)
@@ -103,6 +104,8 @@ func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 		}
 		select {
 		case <-s.space:
+		case <-s.gone:
+		case <-s.loop.base.Done():
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %w", transport.ErrQueueFull, transport.CtxErr(ctx))
 		}
@@ -147,6 +150,9 @@ func (s *Source) Detach(cause error) {
 	l := s.loop
 	l.mu.Lock()
 	first := !s.detached
+	if first {
+		close(s.gone)
+	}
 	s.detached = true
 	if r := s.cur; r != nil && r.IsSend() {
 		if r.hc != nil {

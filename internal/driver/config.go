@@ -52,6 +52,13 @@ type ListenConfig struct {
 	// creating one (socket activation); the transport owns it and never
 	// removes its file, which belongs to whoever made it.
 	Listener net.Listener
+	// Upgrade, if set, lets clients move their connection onto another
+	// channel during the handshake (see Upgrade). Stream transports that
+	// support one set it themselves.
+	Upgrade *Upgrade
+	// ShmRingSize is the size of each shared-memory ring, in bytes, for
+	// clients that upgrade to shared memory; zero means 4 MiB.
+	ShmRingSize int
 }
 
 // DialConfig is what the root package tells a transport about a dial.
@@ -64,6 +71,9 @@ type DialConfig struct {
 	CloseTimeout time.Duration
 	// System selects the system-wide namespace for bare names.
 	System bool
+	// Upgrade, if set, asks the endpoint to move the connection onto
+	// another channel during the handshake (see Upgrade).
+	Upgrade *Upgrade
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
 }

@@ -34,6 +34,7 @@ type serverConn struct {
 	alloc    func(int) []byte
 
 	queued   atomic.Int64  // payload bytes delivered and not yet answered
+	more     atomic.Bool   // the reader holds input beyond the frame it handles: batch writes
 	accepted atomic.Uint64 // Posts delivered to the loop
 
 	mu        sync.Mutex
@@ -70,10 +71,46 @@ const inlineGrace = 2 * time.Millisecond
 // reader is one goroutine's turn at reading the connection. Only one reads
 // at a time; a reader busy with an inline handler hands the role to a new
 // one (takeover) and exits when its handler returns.
+//
+// The watchdog is armed once and re-checks when it fires, rather than being
+// reset and stopped around every inline handler: that per-message timer
+// more than doubled a ~10µs Unix-socket round trip (postbox bench, see
+// docs/BENCHMARKS.md). Now a busy connection's timer fires at most once per
+// inlineGrace, and a takeover still comes inlineGrace after the handler
+// began.
 type reader struct {
 	gen      uint64
-	watchdog *time.Timer // fires takeover when an inline handler runs long
-	armed    bool
+	watchdog *time.Timer  // fires check while an inline handler may run long
+	armed    atomic.Bool  // the watchdog is pending
+	since    atomic.Int64 // when the running inline handler began (since epoch); 0 when none
+}
+
+// epoch is the origin of reader.since: a monotonic clock reading.
+var epoch = time.Now()
+
+func sinceEpoch() int64 { return int64(time.Since(epoch)) }
+
+// arm makes sure the watchdog fires within d.
+func (rd *reader) arm(d time.Duration) {
+	if !rd.armed.Swap(true) {
+		rd.watchdog.Reset(d)
+	}
+}
+
+// check runs when the watchdog fires: it hands reading on if the current
+// inline handler has run for inlineGrace, re-arms for the rest of the grace
+// if one runs for less, and stays quiet when none runs.
+func (sc *serverConn) check(rd *reader) {
+	rd.armed.Store(false) // before reading since: a Begin racing with us re-arms
+	since := rd.since.Load()
+	if since == 0 {
+		return
+	}
+	if ran := time.Duration(sinceEpoch() - since); ran < inlineGrace {
+		rd.arm(inlineGrace - ran)
+		return
+	}
+	sc.takeover(rd.gen, nil)
 }
 
 // readLoop reads frames as generation gen until the stream ends or another
@@ -81,7 +118,7 @@ type reader struct {
 func (sc *serverConn) readLoop(gen uint64) {
 	defer sc.wg.Done()
 	rd := &reader{gen: gen}
-	rd.watchdog = time.AfterFunc(time.Hour, func() { sc.takeover(gen, nil) })
+	rd.watchdog = time.AfterFunc(time.Hour, func() { sc.check(rd) })
 	rd.watchdog.Stop()
 	defer rd.watchdog.Stop()
 	for {
@@ -139,17 +176,16 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	if post {
 		sc.accepted.Add(1)
 	}
-	// Run inline only when nothing else is waiting to be read: a round
-	// trip then costs no hand-off, while a stream is pipelined between
-	// this reader and the loop's worker.
+	// Run inline when the loop is free: a round trip then costs no
+	// hand-off. While more requests are already buffered, answers and
+	// credit go to the flusher, so the answers to one read leave in one
+	// write (see writeNow).
+	sc.more.Store(sc.r.buffered())
 	sc.mu.Lock()
 	sc.current, sc.rd = r, rd
 	sc.mu.Unlock()
-	err := sc.src.Deliver(r, !sc.r.buffered())
-	if rd.armed {
-		rd.watchdog.Stop()
-		rd.armed = false
-	}
+	err := sc.src.Deliver(r, true)
+	rd.since.Store(0)
 	sc.mu.Lock()
 	taken := sc.gen != rd.gen
 	if !taken {
@@ -229,11 +265,19 @@ func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error
 		}
 		text = text[:min(len(text), maxErrorText, int(sc.peerMax))]
 		h := wire.Header{Kind: wire.KindError, ID: uint32(transport.CodeOf(err)), Seq: r.Seq}
-		sc.w.frame(&h, []byte(text), r.Inline())
+		sc.w.frame(&h, []byte(text), sc.writeNow(r))
 		return
 	}
 	h := wire.Header{Kind: wire.KindReply, Seq: r.Seq, W: rep.Result}
-	sc.w.frame(&h, rep.Data, r.Inline())
+	sc.w.frame(&h, rep.Data, sc.writeNow(r))
+}
+
+// writeNow says whether r's answer is written by the calling goroutine:
+// yes when r ran inline in the reader and no more requests are buffered (a
+// lone caller's round trip); otherwise the flusher writes it, together with
+// the answers around it.
+func (sc *serverConn) writeNow(r *dispatch.Request) bool {
+	return r.Inline() && !sc.more.Load()
 }
 
 // returnCredit frees a handled Post's queue space, telling the sender in
@@ -242,7 +286,7 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 	sc.mu.Lock()
 	sc.pendMsgs++
 	sc.pendBytes += int64(r.Size)
-	if sc.pendMsgs < sc.winMsgs/4 && sc.pendBytes < sc.winBytes/4 && sc.src.Busy() {
+	if sc.pendMsgs < sc.winMsgs/4 && sc.pendBytes < sc.winBytes/4 && (sc.more.Load() || sc.src.Busy()) {
 		sc.mu.Unlock()
 		return
 	}
@@ -260,8 +304,8 @@ func (sc *serverConn) Begin(r *dispatch.Request) {
 	rd := sc.rd
 	sc.mu.Unlock()
 	if rd != nil {
-		rd.armed = true
-		rd.watchdog.Reset(inlineGrace)
+		rd.since.Store(max(sinceEpoch(), 1))
+		rd.arm(inlineGrace)
 	}
 }
 
