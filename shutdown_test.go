@@ -12,6 +12,7 @@ import (
 // endpoint finishes what it accepted, a new one takes the name, and the old
 // one's Close leaves the new one's socket and name alone.
 func TestShutdownHandsTheNameOn(t *testing.T) {
+	noLeaks(t)
 	gate := make(chan struct{})
 	started := make(chan struct{}, 1)
 	old, err := postbox.Listen("restart", postbox.HandlerFunc(func(ctx context.Context, m *postbox.Message) (postbox.Reply, error) {

@@ -14,8 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/postbox-ipc/postbox"
 )
+
+// noLeaks checks, when the test ends, that it left no goroutine behind:
+// every Close waited for what it started.
+func noLeaks(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
+}
 
 // waitUntil polls cond until it holds, failing the test after 10s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -41,6 +50,7 @@ var outcomes = postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (
 })
 
 func TestStatsCountEveryOutcome(t *testing.T) {
+	noLeaks(t)
 	ep, err := postbox.Listen("stats-a", outcomes)
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +109,7 @@ func TestStatsCountEveryOutcome(t *testing.T) {
 }
 
 func TestStatsQueueDepth(t *testing.T) {
+	noLeaks(t)
 	release := make(chan struct{})
 	ep, err := postbox.Listen("stats-q", postbox.HandlerFunc(func(context.Context, *postbox.Message) (postbox.Reply, error) {
 		<-release
@@ -133,6 +144,7 @@ func TestStatsQueueDepth(t *testing.T) {
 }
 
 func TestConnectHooks(t *testing.T) {
+	noLeaks(t)
 	var mu sync.Mutex
 	var events []string
 	lc := postbox.ListenConfig{
@@ -261,6 +273,7 @@ func parseProm(t *testing.T, name, text string) map[string]float64 {
 }
 
 func TestSpy(t *testing.T) {
+	noLeaks(t)
 	ep, err := postbox.Listen("spied", outcomes)
 	if err != nil {
 		t.Fatal(err)
@@ -325,6 +338,7 @@ func TestSpy(t *testing.T) {
 }
 
 func TestSpyDropsWhenSlow(t *testing.T) {
+	noLeaks(t)
 	ep, err := postbox.Listen("spied-slow", outcomes)
 	if err != nil {
 		t.Fatal(err)
@@ -368,6 +382,7 @@ func TestSpyDropsWhenSlow(t *testing.T) {
 }
 
 func TestWatchPolicy(t *testing.T) {
+	noLeaks(t)
 	ep, err := (&postbox.ListenConfig{NoWatch: true}).Listen(ctxT(t), "nowatch", outcomes)
 	if err != nil {
 		t.Fatal(err)
