@@ -26,15 +26,20 @@ type histogram struct {
 	sum     atomic.Int64 // nanoseconds
 }
 
-// observe counts d. Most handlers are fast, so the search starts at the
-// bottom.
+// observe counts d.
 func (h *histogram) observe(d time.Duration) {
+	h.buckets[bucket(d)].Add(1)
+	h.sum.Add(int64(d))
+}
+
+// bucket is the index of d's bucket. Most handlers are fast, so the search
+// starts at the bottom.
+func bucket(d time.Duration) int {
 	i := 0
 	for i < len(Bounds) && d > Bounds[i] {
 		i++
 	}
-	h.buckets[i].Add(1)
-	h.sum.Add(int64(d))
+	return i
 }
 
 // addTo adds h's counts to s.
