@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
@@ -58,7 +59,7 @@ type Loop struct {
 	draining bool                 // StopAccepting was called; guarded by mu
 	sources  map[*Source]struct{} // attached, not yet retired; guarded by mu
 	nextID   uint64               // guarded by mu
-	retired  stats.Counters       // the counts of sources gone
+	retired  stats.Local          // the counts of sources gone; guarded by mu
 	events   stats.Counters       // errors no source owns
 	tap      atomic.Pointer[Tap]  // non-nil while a spy watches
 }
@@ -112,23 +113,25 @@ func (l *Loop) run(r *Request, canceled error) {
 	s := r.src
 	var rep transport.Reply
 	var err error
+	var d time.Duration
 	if canceled != nil {
 		err = canceled
-		s.ctr.Error(stats.KindCanceled)
 	} else {
 		start := stats.Now()
 		rep, err = l.call(r)
-		d := stats.Now() - start
-		replySize := 0
-		if r.IsSend() {
-			replySize = len(rep.Data) // a Post's reply goes nowhere
-		}
-		s.ctr.Handled(d, replySize, stats.KindOf(err))
+		d = stats.Now() - start
 		if t := l.tap.Load(); t != nil {
 			(*t).Record(r, rep, err, start, d)
 		}
 	}
 	l.mu.Lock()
+	if canceled != nil {
+		s.ctr.Error(stats.KindCanceled)
+	} else if r.IsSend() {
+		s.ctr.Handled(d, len(rep.Data), stats.KindOf(err))
+	} else {
+		s.ctr.Handled(d, 0, stats.KindOf(err)) // a Post's reply goes nowhere
+	}
 	if err != nil && l.closed {
 		// The handler most likely failed because the loop cancelled it.
 		err = &transport.RemoteError{Code: transport.CodeClosed, Message: "endpoint closed: " + err.Error()}

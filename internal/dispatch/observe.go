@@ -51,7 +51,11 @@ func (l *Loop) CountError(k stats.Kind) { l.events.Error(k) }
 
 // CountError counts an error on s's connection, such as a protocol
 // violation.
-func (s *Source) CountError(k stats.Kind) { s.ctr.Error(k) }
+func (s *Source) CountError(k stats.Kind) {
+	s.loop.mu.Lock()
+	s.ctr.Error(k)
+	s.loop.mu.Unlock()
+}
 
 // ID numbers the source in its loop, from 1, in order of attachment.
 func (s *Source) ID() uint64 { return s.id }

@@ -31,7 +31,7 @@ type Source struct {
 
 	id    uint64
 	since time.Time
-	ctr   stats.Counters
+	ctr   stats.Local // guarded by loop.mu
 }
 
 // Attach adds a source whose queue holds at most queueCap requests (0 means
@@ -66,10 +66,10 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 	l := s.loop
 	l.mu.Lock()
 	if err := s.refuse(); err != nil {
-		l.mu.Unlock()
 		if err == transport.ErrDraining {
 			s.ctr.Error(stats.KindRefused)
 		}
+		l.mu.Unlock()
 		return err
 	}
 	r.src = s
