@@ -116,8 +116,7 @@ func (c *Claim) Release(extra ...string) error {
 		os.Remove(p)
 	}
 	os.Remove(c.ns.Path(c.name, "json"))
-	os.Remove(c.ns.Path(c.name, "lock")) // still locked: nobody else owns this file
-	err := c.lock.Close()
+	err := unlinkLock(c.lock, c.ns.Path(c.name, "lock"))
 	c.lock = nil
 	return err
 }

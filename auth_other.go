@@ -1,0 +1,7 @@
+//go:build !windows
+
+package postbox
+
+// sameUserSID reports whether a peer identified by a Windows SID runs as
+// this process's user; peers never carry one here.
+func sameUserSID(Peer) bool { return false }

@@ -1,0 +1,3 @@
+package pipe_test
+
+func childSend(args []string) int { return 0 }
