@@ -45,8 +45,11 @@ prepare_prefix() {
 		wineboot --init >/dev/null 2>&1
 		wineserver -w
 	fi
-	local dll="$work/bcryptprimitives.dll" sys32="$WINEPREFIX/drive_c/windows/system32"
-	x86_64-w64-mingw32-gcc -O2 -shared -o "$dll" scripts/wine/bcryptprimitives.c -ladvapi32
+	local src=scripts/wine/bcryptprimitives.c dll="$work/bcryptprimitives.dll"
+	local sys32="$WINEPREFIX/drive_c/windows/system32"
+	if [ ! -f "$dll" ] || [ "$src" -nt "$dll" ]; then
+		x86_64-w64-mingw32-gcc -O2 -shared -o "$dll" "$src" -ladvapi32
+	fi
 	cmp -s "$dll" "$sys32/bcryptprimitives.dll" || cp "$dll" "$sys32/bcryptprimitives.dll"
 	if ! grep -q '"Graphics"="null"' "$WINEPREFIX/user.reg" 2>/dev/null; then
 		wine reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f >/dev/null 2>&1
@@ -69,7 +72,7 @@ build_interop() {
 # start_wine starts wineserver and Wine's background services before the
 # tests, so they do not hold go test's output pipe (a 30 s hang otherwise).
 start_wine() {
-	wineserver -p
+	wineserver -p 2>/dev/null || true # already running is fine
 	wine cmd /c exit </dev/null >/dev/null 2>&1
 	trap 'wineserver -k 2>/dev/null || true' EXIT
 }

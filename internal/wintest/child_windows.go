@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -35,6 +36,7 @@ type Process struct {
 	Cmd   *exec.Cmd
 	lines chan string
 	stdin io.WriteCloser
+	once  sync.Once
 }
 
 // Start runs the test binary itself as a child playing role.
@@ -77,6 +79,9 @@ func start(t testing.TB, cmd *exec.Cmd) *Process {
 	return p
 }
 
+// Lines is the child's standard output, line by line, closed at its end.
+func (p *Process) Lines() <-chan string { return p.lines }
+
 // Line returns the child's next output line, failing the test if none
 // comes within timeout or the child exits.
 func (p *Process) Line(t testing.TB, timeout time.Duration) string {
@@ -109,16 +114,18 @@ func (p *Process) Expect(t testing.TB, prefix string, timeout time.Duration) str
 // Stop closes the child's standard input (its signal to exit), waits a
 // little, then kills it. It is idempotent.
 func (p *Process) Stop() {
-	p.stdin.Close()
-	done := make(chan struct{})
-	go func() {
-		p.Cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		p.Cmd.Process.Kill()
-		<-done
-	}
+	p.once.Do(func() {
+		p.stdin.Close()
+		done := make(chan struct{})
+		go func() {
+			p.Cmd.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			p.Cmd.Process.Kill()
+			<-done
+		}
+	})
 }
