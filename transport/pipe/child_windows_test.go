@@ -1,3 +1,22 @@
 package pipe_test
 
-func childSend(args []string) int { return 0 }
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/postbox-ipc/postbox"
+)
+
+// childSend dials args[0] and sends one message, printing the reply.
+func childSend(args []string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rep, err := postbox.Send(ctx, args[0], postbox.Message{ID: postbox.User + 1, Data: []byte("from child")})
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	fmt.Printf("reply %d %s\n", rep.Result, rep.Data)
+	return 0
+}

@@ -2,7 +2,11 @@ package pipe_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +59,99 @@ func TestRoundTripInProcess(t *testing.T) {
 	}
 	if p := c.Peer(); p.PID != os.Getpid() || p.SID != self || p.Transport != "pipe" {
 		t.Fatalf("server peer = %+v", p)
+	}
+}
+
+func TestNoEndpoint(t *testing.T) {
+	_, err := postbox.Dial(ctxT(t), "pipe:"+wintest.Name(t))
+	if !errors.Is(err, postbox.ErrNoEndpoint) {
+		t.Fatalf("Dial: %v, want ErrNoEndpoint", err)
+	}
+}
+
+func TestSecondListenNameInUse(t *testing.T) {
+	_, name := listen(t, echo)
+	_, err := postbox.Listen(name, postbox.HandlerFunc(echo))
+	if !errors.Is(err, postbox.ErrNameInUse) {
+		t.Fatalf("second Listen: %v, want ErrNameInUse", err)
+	}
+}
+
+// Many clients at once: each connection gets its own pipe instance.
+func TestManyClients(t *testing.T) {
+	_, name := listen(t, echo)
+	const clients, sends = 16, 20
+	errs := make(chan error, clients)
+	for i := range clients {
+		go func() {
+			c, err := postbox.Dial(ctxT(t), "pipe:"+name)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			for j := range sends {
+				msg := fmt.Sprintf("%d-%d", i, j)
+				rep, err := c.Send(ctxT(t), postbox.Message{ID: 1, Data: []byte(msg)})
+				if err == nil && !strings.HasSuffix(string(rep.Data), "|"+msg) {
+					err = fmt.Errorf("reply %q to %q", rep.Data, msg)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Closing the endpoint ends its connections: the client learns it.
+func TestEndpointCloseSeenByClient(t *testing.T) {
+	ep, name := listen(t, echo)
+	c, err := postbox.Dial(ctxT(t), "pipe:"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ep.Close()
+	_, err = c.Send(ctxT(t), postbox.Message{ID: 1})
+	if !errors.Is(err, postbox.ErrPeerGone) {
+		t.Fatalf("Send after the endpoint closed: %v, want ErrPeerGone", err)
+	}
+	if _, err := postbox.Dial(ctxT(t), "pipe:"+name); !errors.Is(err, postbox.ErrNoEndpoint) {
+		t.Fatalf("Dial after the endpoint closed: %v, want ErrNoEndpoint", err)
+	}
+}
+
+// Posts through a pipe are confirmed by Flush, in order.
+func TestPostsInOrder(t *testing.T) {
+	got := make(chan string, 1000)
+	_, name := listen(t, func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
+		got <- string(m.Data)
+		return postbox.Reply{}, nil
+	})
+	c, err := postbox.Dial(ctxT(t), "pipe:"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 500 {
+		if err := c.Post(ctxT(t), postbox.Message{ID: 2, Data: []byte(strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Flush(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		if s := <-got; s != strconv.Itoa(i) {
+			t.Fatalf("post %d arrived as %q", i, s)
+		}
 	}
 }
