@@ -1,8 +1,8 @@
 package pipe_test
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
