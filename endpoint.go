@@ -161,6 +161,7 @@ func (lc *ListenConfig) driverConfig() *driver.ListenConfig {
 		HandshakeTimeout: lc.HandshakeTimeout,
 		MaxConns:         lc.MaxConns,
 		Auth:             lc.authorize,
+		Shared:           lc.AllowAnyUser || len(lc.AllowUIDs) > 0 || len(lc.AllowGIDs) > 0,
 		Logger:           lc.Logger,
 	}
 }
@@ -220,12 +221,15 @@ func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		var errs []error
 		if e.loop != nil {
-			if n := e.loop.Close(); n > 0 {
-				errs = append(errs, fmt.Errorf("%d accepted posted message(s) were not handled", n))
-			}
+			e.loop.Close()
 		}
 		for _, ln := range e.lns {
 			errs = append(errs, ln.Close())
+		}
+		if e.loop != nil {
+			if n := e.loop.Unhandled(); n > 0 {
+				errs = append(errs, fmt.Errorf("%d accepted posted message(s) were not handled", n))
+			}
 		}
 		if e.claim != nil {
 			errs = append(errs, e.claim.Release())

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
@@ -54,6 +55,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		s.cur = r
 		l.running++
 		l.mu.Unlock()
+		s.resp.Begin(r)
 		l.run(r)
 		return nil
 	}
@@ -77,7 +79,7 @@ func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 		select {
 		case <-s.space:
 		case <-ctx.Done():
-			return transport.CtxErr(ctx)
+			return fmt.Errorf("%w: %w", transport.ErrQueueFull, transport.CtxErr(ctx))
 		}
 	}
 }

@@ -39,6 +39,9 @@ type ListenConfig struct {
 	// Auth is the access policy; nil admits everyone the transport lets
 	// through.
 	Auth AuthFunc
+	// Shared is set when Auth admits other users: transports then open
+	// their files (sockets) to them and rely on Auth.
+	Shared bool
 	// Namespace is where the endpoint's name was claimed; transports
 	// that need files (sockets) put them there.
 	Namespace *namespace.Namespace

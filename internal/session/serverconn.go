@@ -32,14 +32,16 @@ type serverConn struct {
 	lastBuf  *[]byte // the buffer the reader's alloc handed out last
 	alloc    func(int) []byte
 
-	gen      atomic.Uint64 // bumped when another goroutine takes over reading
-	queued   atomic.Int64  // payload bytes delivered and not yet answered
-	accepted uint64        // Posts delivered to the loop; owned by the reader
+	queued   atomic.Int64 // payload bytes delivered and not yet answered
+	accepted uint64       // Posts delivered to the loop; owned by the reader
 
 	mu        sync.Mutex
 	pendMsgs  int64 // credit to return
 	pendBytes int64
 	ended     bool
+	gen       uint64            // the reading goroutine's generation
+	current   *dispatch.Request // being delivered by the reader
+	rd        *reader           // the reader delivering current
 
 	wg sync.WaitGroup // reader goroutines
 }
@@ -58,11 +60,29 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 	return sc
 }
 
-// readLoop reads frames until the stream ends or another goroutine takes
-// over reading (gen changes). The caller has added to sc.wg.
+// inlineGrace is how long a handler may run inline in the reader before
+// another goroutine takes over reading, so that Flush, Cancel and peer death
+// are still seen promptly.
+const inlineGrace = 2 * time.Millisecond
+
+// reader is one goroutine's turn at reading the connection. Only one reads
+// at a time; a reader busy with an inline handler hands the role to a new
+// one (takeover) and exits when its handler returns.
+type reader struct {
+	gen      uint64
+	watchdog *time.Timer // fires takeover when an inline handler runs long
+	armed    bool
+}
+
+// readLoop reads frames as generation gen until the stream ends or another
+// goroutine takes over reading. The caller has added to sc.wg.
 func (sc *serverConn) readLoop(gen uint64) {
 	defer sc.wg.Done()
-	for sc.gen.Load() == gen {
+	rd := &reader{gen: gen}
+	rd.watchdog = time.AfterFunc(time.Hour, func() { sc.takeover(gen, nil) })
+	rd.watchdog.Stop()
+	defer rd.watchdog.Stop()
+	for {
 		sc.lastBuf = nil
 		h, p, err := sc.r.next(sc.alloc)
 		if err != nil {
@@ -70,18 +90,23 @@ func (sc *serverConn) readLoop(gen uint64) {
 			sc.fail(err, &h)
 			return
 		}
-		if err := sc.handle(&h, p); err != nil {
-			sc.fail(err, &h)
+		if err := sc.handle(rd, &h, p); err != nil {
+			if err != errTakenOver {
+				sc.fail(err, &h)
+			}
 			return
 		}
 	}
 }
 
+// errTakenOver ends a reader whose role another goroutine took.
+var errTakenOver = errors.New("reading taken over")
+
 // handle acts on one frame from the sender.
-func (sc *serverConn) handle(h *wire.Header, p []byte) error {
+func (sc *serverConn) handle(rd *reader, h *wire.Header, p []byte) error {
 	switch h.Kind {
 	case wire.KindSend, wire.KindPost:
-		return sc.deliver(h, p)
+		return sc.deliver(rd, h, p)
 	case wire.KindCancel:
 		sc.src.Cancel(h.Seq, context.Canceled)
 		return nil
@@ -92,7 +117,7 @@ func (sc *serverConn) handle(h *wire.Header, p []byte) error {
 }
 
 // deliver hands a Send or Post to the loop, inline when the loop is idle.
-func (sc *serverConn) deliver(h *wire.Header, p []byte) error {
+func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	r := dispatch.NewRequest()
 	r.Msg = transport.Message{ID: h.ID, W: h.W, L: h.L, Data: p}
 	r.Seq = h.Seq
@@ -110,7 +135,26 @@ func (sc *serverConn) deliver(h *wire.Header, p []byte) error {
 	if h.Kind == wire.KindPost {
 		sc.accepted++
 	}
-	err := sc.src.Deliver(r, true)
+	// Run inline only when nothing else is waiting to be read: a round
+	// trip then costs no hand-off, while a stream is pipelined between
+	// this reader and the loop's worker.
+	sc.mu.Lock()
+	sc.current, sc.rd = r, rd
+	sc.mu.Unlock()
+	err := sc.src.Deliver(r, !sc.r.buffered())
+	if rd.armed {
+		rd.watchdog.Stop()
+		rd.armed = false
+	}
+	sc.mu.Lock()
+	taken := sc.gen != rd.gen
+	if !taken {
+		sc.current, sc.rd = nil, nil
+	}
+	sc.mu.Unlock()
+	if err == nil && taken {
+		return errTakenOver
+	}
 	if err == nil {
 		return nil
 	}
@@ -176,17 +220,41 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 	sc.w.frame(&h, nil, false)
 }
 
+// Begin implements dispatch.Responder: r runs inline in the reader, which
+// hands reading on if the handler is still busy after inlineGrace. It is
+// called in the reader's goroutine.
+func (sc *serverConn) Begin(r *dispatch.Request) {
+	sc.mu.Lock()
+	rd := sc.rd
+	sc.mu.Unlock()
+	if rd != nil {
+		rd.armed = true
+		rd.watchdog.Reset(inlineGrace)
+	}
+}
+
 // Watch implements dispatch.Responder: a handler running inline in the
 // reader wants to see cancellation, so another goroutine reads meanwhile.
-func (sc *serverConn) Watch(*dispatch.Request) {
+func (sc *serverConn) Watch(r *dispatch.Request) {
+	sc.mu.Lock()
+	gen := sc.gen
+	sc.mu.Unlock()
+	sc.takeover(gen, r)
+}
+
+// takeover starts a new reader while reader gen is busy delivering (r, if
+// given); that reader exits once its delivery returns. It is safe only while
+// the reader is inside Deliver, which sc.current tells.
+func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if sc.ended {
+	if sc.ended || sc.gen != gen || sc.current == nil || r != nil && sc.current != r {
 		return
 	}
-	gen := sc.gen.Add(1)
+	sc.gen++
+	sc.current, sc.rd = nil, nil
 	sc.wg.Add(1)
-	go sc.readLoop(gen)
+	go sc.readLoop(sc.gen)
 }
 
 // fail ends the connection after a read error, telling the sender why when

@@ -80,6 +80,9 @@ func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, 
 	case res := <-w.ch:
 		w.ctx = nil
 		waiterPool.Put(w)
+		if res.err != nil && ctx.Err() != nil {
+			return transport.Reply{}, transport.CtxErr(ctx) // the sender gave up first
+		}
 		return res.rep, res.err
 	case <-ctx.Done():
 		c.src.Cancel(seq, context.Cause(ctx))
@@ -177,6 +180,10 @@ func (c *conn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 	}
 	dispatch.Free(r)
 }
+
+// Begin implements dispatch.Responder; an inline handler runs in the
+// sender's own goroutine, so nothing else needs to go on.
+func (c *conn) Begin(*dispatch.Request) {}
 
 // Watch implements dispatch.Responder: the handler runs inline in the
 // sender's goroutine, so the sender's context is watched from outside.

@@ -53,7 +53,7 @@ func (Transport) Listen(ctx context.Context, name string, loop *dispatch.Loop, c
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	mode := os.FileMode(0o600)
-	if cfg.Namespace.System {
+	if cfg.Namespace.System || cfg.Shared {
 		mode = 0o666 // the access policy checks each peer's credentials
 	}
 	if err := os.Chmod(path, mode); err != nil {
