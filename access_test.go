@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,7 +49,7 @@ func sendAsNobody(t *testing.T, addr string) string {
 	}
 	cmd := exec.Command(bin, "-test.run=^$")
 	cmd.Env = append(os.Environ(), envSendAs+"="+addr)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	runAsNobody(cmd)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("child as uid 65534: %v (%s)", err, out)

@@ -112,6 +112,10 @@ func (rx *receiver) Respond(r *dispatch.Request, rep transport.Reply, err error)
 	dispatch.Free(r)
 }
 
+// Begin implements dispatch.Responder. A handler running inline runs on the
+// window's thread, as a window procedure does: other messages wait for it.
+func (rx *receiver) Begin(*dispatch.Request) {}
+
 // Watch implements dispatch.Responder. A window message cannot be
 // cancelled by its sender, so there is nothing to watch.
 func (rx *receiver) Watch(*dispatch.Request) {}
