@@ -15,9 +15,10 @@ import (
 // childEnv names the role a re-executed test binary plays.
 const childEnv = "POSTBOX_TEST_CHILD"
 
-// Main runs a child role when the binary was started by Start, else the
+// Main runs a child role when the binary was started by Start; otherwise
+// it calls run (such as conformance.Main) or, if run is nil, runs the
 // tests. Use it from TestMain.
-func Main(m *testing.M, roles map[string]func(args []string) int) {
+func Main(m *testing.M, roles map[string]func(args []string) int, run func()) {
 	if role := os.Getenv(childEnv); role != "" {
 		f, ok := roles[role]
 		if !ok {
@@ -26,6 +27,9 @@ func Main(m *testing.M, roles map[string]func(args []string) int) {
 		}
 		args := strings.Split(os.Getenv(childEnv+"_ARGS"), "\x1f")
 		os.Exit(f(args))
+	}
+	if run != nil {
+		run()
 	}
 	os.Exit(m.Run())
 }

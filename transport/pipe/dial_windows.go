@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"golang.org/x/sys/windows"
@@ -32,6 +33,23 @@ func dial(ctx context.Context, addr string, cfg *driver.DialConfig) (transport.C
 	}
 	peer.Addr = path
 	return session.Dial(ctx, newConn(h, path), name, peer, cfg)
+}
+
+// dialPipe opens path as a raw stream, waiting for a free instance until
+// ctx ends.
+func dialPipe(ctx context.Context, path string) (net.Conn, error) {
+	h, err := open(ctx, path, time.Until(deadlineOr(ctx, time.Hour)))
+	if err != nil {
+		return nil, dialErr(ctx, path, err)
+	}
+	return newConn(h, path), nil
+}
+
+func deadlineOr(ctx context.Context, d time.Duration) time.Time {
+	if dl, ok := ctx.Deadline(); ok {
+		return dl
+	}
+	return time.Now().Add(d)
 }
 
 // serverPeer identifies the server: its process, and the owner of its

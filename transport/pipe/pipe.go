@@ -3,6 +3,7 @@ package pipe
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/postbox-ipc/postbox/internal/dispatch"
@@ -36,6 +37,13 @@ func (Transport) Listen(ctx context.Context, name string, loop *dispatch.Loop, c
 // namespace or a full pipe path.
 func (Transport) Dial(ctx context.Context, addr string, cfg *driver.DialConfig) (transport.Conn, error) {
 	return dial(ctx, addr, cfg)
+}
+
+// DialPipe opens the named pipe at path as a client — at identification
+// level, waiting while every instance is busy until ctx ends — and returns
+// it as a byte stream with deadlines, without Postbox's handshake.
+func DialPipe(ctx context.Context, path string) (net.Conn, error) {
+	return dialPipe(ctx, path)
 }
 
 // Path returns the pipe path of endpoint name whose namespace belongs to

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
 
 	"github.com/postbox-ipc/postbox/internal/dispatch"
@@ -18,6 +19,10 @@ func listen(context.Context, string, *dispatch.Loop, *driver.ListenConfig) (driv
 }
 
 func dial(context.Context, string, *driver.DialConfig) (transport.Conn, error) {
+	return nil, unsupported()
+}
+
+func dialPipe(context.Context, string) (net.Conn, error) {
 	return nil, unsupported()
 }
 

@@ -11,14 +11,13 @@ import (
 	"time"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/conformance"
 	"github.com/postbox-ipc/postbox/internal/winapi"
 	"github.com/postbox-ipc/postbox/internal/wintest"
 )
 
 func TestMain(m *testing.M) {
-	wintest.Main(m, map[string]func([]string) int{
-		"send": childSend,
-	})
+	wintest.Main(m, map[string]func([]string) int{"send": childSend}, func() { conformance.Main(m, target) })
 }
 
 func echo(ctx context.Context, m *postbox.Message) (postbox.Reply, error) {

@@ -2,6 +2,7 @@ package winmsg_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -20,6 +21,7 @@ import (
 const (
 	idCount = postbox.User + 10 // Send: Result = messages seen
 	idCRC   = postbox.User + 11 // Send: Result = CRC-32 of the data seen, in order
+	idBlock = postbox.User + 12 // prints "handling" and never returns
 )
 
 // childCounter listens on the name in args[0] and counts WM_COPYDATA
@@ -36,6 +38,9 @@ func childCounter(args []string) int {
 			return postbox.Reply{Result: count}, nil
 		case idCRC:
 			return postbox.Reply{Result: int64(crc.Sum32())}, nil
+		case idBlock:
+			fmt.Println("handling")
+			select {}
 		}
 		return postbox.Reply{}, nil
 	})
@@ -91,5 +96,46 @@ func TestEndpointWindowFound(t *testing.T) {
 	}
 	if c.MaxSize() != 16<<20 {
 		t.Fatalf("MaxSize = %d, want the endpoint's published 16 MiB", c.MaxSize())
+	}
+}
+
+// A receiver that dies while handling a Send: the sender learns it at
+// once, not at its deadline.
+func TestPeerDeathMidSend(t *testing.T) {
+	name := wintest.Name(t)
+	child := wintest.Start(t, "counter", name)
+	child.Expect(t, "ready", 20*time.Second)
+	c := dial(t, "winmsg:"+name)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Send(ctxT(t), postbox.Message{ID: idBlock})
+		done <- err
+	}()
+	child.Expect(t, "handling", 20*time.Second)
+	child.Cmd.Process.Kill()
+	select {
+	case err := <-done:
+		if !errors.Is(err, postbox.ErrPeerGone) {
+			t.Fatalf("Send to a window whose process died: %v, want ErrPeerGone", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Send still waiting 15s after the receiver died")
+	}
+}
+
+// A Postbox endpoint's window publishes its size limit; the sender
+// refuses larger data before sending it.
+func TestOversizeRefusedBySender(t *testing.T) {
+	_, name := listenRecorder(t, nil, postbox.WithMaxSize(16))
+	c := dial(t, "winmsg:"+name)
+	if c.MaxSize() != 16 {
+		t.Fatalf("MaxSize = %d, want the endpoint's 16", c.MaxSize())
+	}
+	_, err := c.Send(ctxT(t), postbox.Message{ID: postbox.CopyData, Data: make([]byte, 17)})
+	if !errors.Is(err, postbox.ErrTooLarge) {
+		t.Fatalf("Send of 17 bytes: %v, want ErrTooLarge", err)
+	}
+	if err := c.Post(ctxT(t), postbox.Message{ID: postbox.CopyData, Data: make([]byte, 17)}); !errors.Is(err, postbox.ErrTooLarge) {
+		t.Fatalf("Post of 17 bytes: %v, want ErrTooLarge", err)
 	}
 }
