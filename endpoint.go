@@ -187,7 +187,7 @@ func (lc *ListenConfig) authorize(p Peer) error {
 
 func (e *Endpoint) info() namespace.Info {
 	prog, _ := os.Executable()
-	return namespace.Info{Name: e.name, PID: os.Getpid(), Program: prog, UID: os.Geteuid(),
+	return namespace.Info{Name: e.name, PID: os.Getpid(), Program: prog, UID: os.Geteuid(), SID: selfSID(),
 		Started: e.started.UTC(), Transports: e.Addrs()}
 }
 

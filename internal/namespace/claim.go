@@ -16,6 +16,7 @@ type Info struct {
 	PID        int       `json:"pid"`
 	Program    string    `json:"program"`
 	UID        int       `json:"uid"`
+	SID        string    `json:"sid,omitempty"` // the owner's user SID (Windows)
 	Started    time.Time `json:"started"`
 	Transports []string  `json:"transports"` // addresses clients can dial
 }

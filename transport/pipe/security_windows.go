@@ -20,24 +20,32 @@ const clientRights = "0x12019b"
 // state; never FILE_CREATE_PIPE_INSTANCE.
 const clientAccess = windows.GENERIC_READ | windows.FILE_WRITE_DATA | windows.FILE_WRITE_ATTRIBUTES
 
-// sddl is the pipe's security descriptor. A user's endpoint: owned by the
-// user, full access for the user and SYSTEM, nobody else (protected, so
-// nothing is inherited). A system endpoint: full access for SYSTEM,
-// Administrators and the creating account; others may connect.
-func sddl(self string, system bool) string {
+// sddl is the pipe's security descriptor, protected so nothing is
+// inherited. A user's endpoint: owned by the user, full access for the
+// user and SYSTEM, nobody else. A system endpoint: full access for SYSTEM,
+// Administrators and the creating account. Either, when its policy admits
+// other users (shared): authenticated users may connect, and the policy
+// checks each one.
+func sddl(self string, system, shared bool) string {
+	s := "D:P(A;;GA;;;" + self + ")(A;;GA;;;SY)"
 	if system {
-		return "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;" + self + ")(A;;" + clientRights + ";;;AU)"
+		s = "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;" + self + ")"
+	} else {
+		s = "O:" + self + s
 	}
-	return "O:" + self + "D:P(A;;GA;;;" + self + ")(A;;GA;;;SY)"
+	if system || shared {
+		s += "(A;;" + clientRights + ";;;AU)"
+	}
+	return s
 }
 
 // securityAttributes builds the SECURITY_ATTRIBUTES for a new pipe.
-func securityAttributes(system bool) (*windows.SecurityAttributes, error) {
+func securityAttributes(system, shared bool) (*windows.SecurityAttributes, error) {
 	self, err := winapi.UserSID()
 	if err != nil {
 		return nil, fmt.Errorf("named pipe security: %w", err)
 	}
-	sd, err := windows.SecurityDescriptorFromString(sddl(self, system))
+	sd, err := windows.SecurityDescriptorFromString(sddl(self, system, shared))
 	if err != nil {
 		return nil, fmt.Errorf("named pipe security: %w", err)
 	}
