@@ -2,7 +2,7 @@
 # The Windows test command: cross-compiles Postbox's tests with GOOS=windows
 # and runs them under Wine, with the Win32 interop programs built by mingw.
 #
-#   scripts/wine-test.sh                 # the Windows packages
+#   scripts/wine-test.sh                 # the Windows tests
 #   scripts/wine-test.sh -run Seed ./transport/winmsg
 #
 # It installs wine, wine64 and gcc-mingw-w64-x86-64-win32 with apt-get when
@@ -69,6 +69,16 @@ build_interop() {
 	export POSTBOX_REQUIRE_INTEROP=1
 }
 
+# check_generated fails when internal/winapi's generated system calls are
+# out of date with their //sys lines.
+check_generated() {
+	(cd internal/winapi && go run golang.org/x/sys/windows/mkwinsyscall syscall_windows.go) |
+		diff -u internal/winapi/zsyscall_windows.go - >/dev/null || {
+		log "internal/winapi/zsyscall_windows.go is stale: see internal/winapi/doc.go"
+		return 1
+	}
+}
+
 # start_wine starts wineserver and Wine's background services before the
 # tests, so they do not hold go test's output pipe (a 30 s hang otherwise).
 start_wine() {
@@ -78,6 +88,7 @@ start_wine() {
 }
 
 main() {
+	check_generated
 	ensure_packages
 	setup_env
 	prepare_prefix
@@ -85,7 +96,7 @@ main() {
 	start_wine
 	local args=("$@")
 	if [ ${#args[@]} -eq 0 ]; then
-		args=(./internal/namespace/... ./internal/winapi/... ./transport/pipe/... ./transport/winmsg/... .)
+		args=(./transport/pipe/... ./transport/winmsg/... ./cmd/postbox/...)
 	fi
 	log "go test under Wine: ${args[*]}"
 	GOOS=windows GOARCH=amd64 go test -count=1 -timeout 5m \

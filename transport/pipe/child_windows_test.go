@@ -8,6 +8,20 @@ import (
 	"github.com/postbox-ipc/postbox"
 )
 
+// childHold listens as args[0] and blocks until killed.
+func childHold(args []string) int {
+	ep, err := postbox.Listen(args[0], postbox.HandlerFunc(func(context.Context, *postbox.Message) (postbox.Reply, error) {
+		return postbox.Reply{}, nil
+	}))
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	defer ep.Close()
+	fmt.Println("ready")
+	select {}
+}
+
 // childSend dials args[0] and sends one message, printing the reply.
 func childSend(args []string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -17,7 +17,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	wintest.Main(m, map[string]func([]string) int{"send": childSend}, func() { conformance.Main(m, target) })
+	wintest.Main(m, map[string]func([]string) int{"send": childSend, "hold": childHold}, func() { conformance.Main(m, target) })
 }
 
 func echo(ctx context.Context, m *postbox.Message) (postbox.Reply, error) {
@@ -152,5 +152,40 @@ func TestPostsInOrder(t *testing.T) {
 		if s := <-got; s != strconv.Itoa(i) {
 			t.Fatalf("post %d arrived as %q", i, s)
 		}
+	}
+}
+
+// Every endpoint on Windows has a pipe, an in-process address and a window.
+func TestEndpointAddrs(t *testing.T) {
+	ep, name := listen(t, echo)
+	addrs := strings.Join(ep.Addrs(), " ")
+	for _, want := range []string{`pipe:\\.\pipe\postbox.` + selfSID(t) + "." + name, "inproc:" + name, "winmsg:hwnd=0x"} {
+		if !strings.Contains(addrs, want) {
+			t.Fatalf("Addrs() = %s, want %s…", addrs, want)
+		}
+	}
+}
+
+// A name whose owner died is taken over; a live one is not.
+func TestStaleNameTakenOver(t *testing.T) {
+	name := wintest.Name(t)
+	child := wintest.Start(t, "hold", name)
+	if l := child.Line(t, 20*time.Second); l != "ready" {
+		t.Fatalf("child: %q", l)
+	}
+	if _, err := postbox.Listen(name, postbox.HandlerFunc(echo)); !errors.Is(err, postbox.ErrNameInUse) {
+		t.Fatalf("Listen on a live name: %v, want ErrNameInUse", err)
+	}
+	child.Cmd.Process.Kill()
+	child.Stop()
+	var ep *postbox.Endpoint
+	wintest.Eventually(t, 10*time.Second, "the dead owner's name to be free", func() bool {
+		var err error
+		ep, err = postbox.Listen(name, postbox.HandlerFunc(echo))
+		return err == nil
+	})
+	defer ep.Close()
+	if rep, err := postbox.Send(ctxT(t), name, postbox.Message{ID: 1}); err != nil || rep.Result != int64(os.Getpid()) {
+		t.Fatalf("Send to the new owner: %+v, %v", rep, err)
 	}
 }
