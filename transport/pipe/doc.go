@@ -11,9 +11,10 @@
 // internal/session, as on a Unix socket.
 //
 // Security:
-//   - the pipe's DACL admits the current user and SYSTEM only (the system
-//     namespace also admits other users for reading and writing, never for
-//     creating instances, and the endpoint's policy then checks each peer);
+//   - the pipe's DACL admits the current user and SYSTEM only (a system
+//     endpoint, or one whose policy admits other users, also lets other
+//     users read and write, never create instances, and the endpoint's
+//     policy then checks each peer);
 //   - remote clients are rejected (PIPE_REJECT_REMOTE_CLIENTS);
 //   - the first instance is created with FILE_FLAG_FIRST_PIPE_INSTANCE, and
 //     a pipe that already exists under the name fails Listen with

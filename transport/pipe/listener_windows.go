@@ -28,7 +28,8 @@ type pipeListener struct {
 	ov      *windows.Overlapped // ConnectNamedPipe's; heap, so it never moves
 	closeEv windows.Handle      // set by Close; ends a waiting Accept
 
-	acceptMu sync.Mutex // one Accept at a time
+	acceptMu sync.Mutex     // one Accept at a time
+	closers  sync.WaitGroup // connections being released
 
 	mu        sync.Mutex
 	waiting   windows.Handle // the instance clients connect to next
@@ -107,7 +108,7 @@ func (l *pipeListener) Accept() (net.Conn, error) {
 		switch {
 		case err == nil:
 			l.replace()
-			return newConn(h, l.path), nil
+			return newServerConn(h, l.path, &l.closers), nil
 		case errors.Is(err, windows.ERROR_NO_DATA):
 			windows.DisconnectNamedPipe(h) // the client came and went
 		default:
@@ -212,6 +213,9 @@ func (l *pipeListener) release() {
 		*h = windows.InvalidHandle
 	}
 }
+
+// wait waits until every accepted connection that was closed is released.
+func (l *pipeListener) wait() { l.closers.Wait() }
 
 // Addr is the pipe's path.
 func (l *pipeListener) Addr() net.Addr { return addr(l.path) }

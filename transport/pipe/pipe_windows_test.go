@@ -189,3 +189,27 @@ func TestStaleNameTakenOver(t *testing.T) {
 		t.Fatalf("Send to the new owner: %+v, %v", rep, err)
 	}
 }
+
+// An endpoint that closes while a client holds an idle connection frees
+// its pipe name at once: the same name can listen again. (On Windows a
+// pipe instance lives while either end is open, so the server disconnects
+// its clients when it closes.)
+func TestRelistenWithIdleClient(t *testing.T) {
+	ep, name := listen(t, echo)
+	c, err := postbox.Dial(ctxT(t), "pipe:"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := ep.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ep2, err := postbox.Listen(name, postbox.HandlerFunc(echo))
+	if err != nil {
+		t.Fatalf("Listen again while an old client is still connected: %v", err)
+	}
+	defer ep2.Close()
+	if _, err := c.Send(ctxT(t), postbox.Message{ID: 1}); !errors.Is(err, postbox.ErrPeerGone) {
+		t.Fatalf("the old client's Send: %v, want ErrPeerGone", err)
+	}
+}

@@ -33,7 +33,7 @@ func listen(_ context.Context, name string, loop *dispatch.Loop, cfg *driver.Lis
 	if err != nil {
 		return nil, err
 	}
-	return &listener{srv: session.Serve(ln, loop, cfg, peerOf), path: ln.path}, nil
+	return &listener{srv: session.Serve(ln, loop, cfg, peerOf), ln: ln}, nil
 }
 
 // ownerFor is the owner part of pipe names in the user's or the system
@@ -51,13 +51,19 @@ func ownerFor(system bool) (string, error) {
 
 // listener is an endpoint's presence on its pipe.
 type listener struct {
-	srv  *session.Server
-	path string
+	srv *session.Server
+	ln  *pipeListener
 }
 
-func (l *listener) Addr() string { return Scheme + ":" + l.path }
+func (l *listener) Addr() string { return Scheme + ":" + l.ln.path }
 
-func (l *listener) Close() error { return l.srv.Close() }
+// Close ends the session server, then waits until every connection's pipe
+// instance is released, so the name is free when Close returns.
+func (l *listener) Close() error {
+	err := l.srv.Close()
+	l.ln.wait()
+	return err
+}
 
 // resolve maps an address to its pipe path, the owner the pipe must have
 // and the endpoint name.
