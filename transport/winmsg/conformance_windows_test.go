@@ -43,6 +43,7 @@ var target = conformance.Target{
 		"QueueFullAccounting":     idZero + "; the window's own queue bounds posts (TestPostQueueFull)",
 		"PostThenFlush":           idZero + "; see TestPostboxToPostboxPostWithData",
 		"Concurrency":             idZero,
+		"FlushWhileHandlerStuck":  idZero,
 	},
 }
 
