@@ -4,6 +4,7 @@
 #
 #   scripts/wine-test.sh                 # the Windows tests
 #   scripts/wine-test.sh -run Seed ./transport/winmsg
+#   POSTBOX_WINE_RACE=0 scripts/wine-test.sh   # without the race detector
 #
 # It installs wine, wine64 and gcc-mingw-w64-x86-64-win32 with apt-get when
 # they are missing, and keeps a Wine prefix in $POSTBOX_WINEPREFIX (default
@@ -98,8 +99,14 @@ main() {
 	if [ ${#args[@]} -eq 0 ]; then
 		args=(./transport/pipe/... ./transport/winmsg/... ./cmd/postbox/...)
 	fi
-	log "go test under Wine: ${args[*]}"
-	GOOS=windows GOARCH=amd64 go test -count=1 -timeout 5m \
+	local race=()
+	if [ "${POSTBOX_WINE_RACE:-1}" != 0 ]; then
+		# The race detector needs cgo, so the mingw C compiler.
+		export CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc
+		race=(-race)
+	fi
+	log "go test ${race[*]} under Wine: ${args[*]}"
+	GOOS=windows GOARCH=amd64 go test "${race[@]}" -count=1 -timeout 5m \
 		-exec "$root/scripts/wine/exec.sh" "${args[@]}"
 }
 

@@ -1,11 +1,14 @@
 package pipe
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"net"
-	"os"
 	"sync"
 	"time"
 
+	"github.com/Microsoft/go-winio"
 	"golang.org/x/sys/windows"
 )
 
@@ -13,12 +16,21 @@ import (
 // read what was written last (a goodbye frame) before disconnecting it.
 const linger = 200 * time.Millisecond
 
-// conn is one end of a connected pipe instance. Reads and writes go
-// through the Go runtime's I/O completion port (the handle is overlapped),
-// which gives them deadlines; a read that times out keeps its data.
+// file is the overlapped I/O go-winio does on a handle: reads and writes
+// complete through an I/O completion port, with deadlines. (An *os.File
+// would do the same, but for pipes it updates one file offset from both
+// Read and Write without a common lock, which the race detector reports.)
+type file interface {
+	io.ReadWriteCloser
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+}
+
+// conn is one end of a connected pipe instance. A read that times out
+// keeps whatever it received.
 type conn struct {
-	f    *os.File
-	h    windows.Handle // valid until the file is closed
+	f    file
+	h    windows.Handle // valid until f is closed
 	path string
 
 	// Server ends only: closing disconnects the client, in a goroutine
@@ -29,23 +41,32 @@ type conn struct {
 
 var _ net.Conn = (*conn)(nil)
 
-// newConn wraps a client end.
-func newConn(h windows.Handle, path string) *conn {
-	return &conn{f: os.NewFile(uintptr(h), path), h: h, path: path}
+// newConn wraps a client end. On failure h is closed.
+func newConn(h windows.Handle, path string) (*conn, error) {
+	f, err := winio.NewOpenFile(h)
+	if err != nil {
+		windows.CloseHandle(h)
+		return nil, fmt.Errorf("named pipe %s: %w", path, err)
+	}
+	return &conn{f: f.(file), h: h, path: path}, nil
 }
 
 // newServerConn wraps a connected server end; closers tracks its release.
-func newServerConn(h windows.Handle, path string, closers *sync.WaitGroup) *conn {
-	c := newConn(h, path)
-	c.closers = closers
-	return c
+func newServerConn(h windows.Handle, path string, closers *sync.WaitGroup) (*conn, error) {
+	c, err := newConn(h, path)
+	if err == nil {
+		c.closers = closers
+	}
+	return c, err
 }
 
 func (c *conn) Read(b []byte) (int, error)         { return c.f.Read(b) }
 func (c *conn) Write(b []byte) (int, error)        { return c.f.Write(b) }
 func (c *conn) LocalAddr() net.Addr                { return addr(c.path) }
 func (c *conn) RemoteAddr() net.Addr               { return addr(c.path) }
-func (c *conn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t) }
+func (c *conn) SetDeadline(t time.Time) error {
+	return errors.Join(c.f.SetReadDeadline(t), c.f.SetWriteDeadline(t))
+}
 func (c *conn) SetReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
 func (c *conn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
 

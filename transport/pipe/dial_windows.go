@@ -32,7 +32,11 @@ func dial(ctx context.Context, addr string, cfg *driver.DialConfig) (transport.C
 		return nil, err
 	}
 	peer.Addr = path
-	return session.Dial(ctx, newConn(h, path), name, peer, cfg)
+	c, err := newConn(h, path)
+	if err != nil {
+		return nil, err
+	}
+	return session.Dial(ctx, c, name, peer, cfg)
 }
 
 // dialPipe opens path as a raw stream, waiting for a free instance until
@@ -42,7 +46,7 @@ func dialPipe(ctx context.Context, path string) (net.Conn, error) {
 	if err != nil {
 		return nil, dialErr(ctx, path, err)
 	}
-	return newConn(h, path), nil
+	return newConn(h, path)
 }
 
 func deadlineOr(ctx context.Context, d time.Duration) time.Time {

@@ -6,7 +6,7 @@
 // of the user with that SID, or \\.\pipe\postbox.system.NAME in the
 // system-wide one. The server side is written on golang.org/x/sys/windows
 // (CreateNamedPipe, ConnectNamedPipe with overlapped I/O); connected pipes
-// are handed to the Go runtime's I/O completion port as *os.File, which
+// do their reads and writes through go-winio's I/O completion port, which
 // gives them deadlines, and the wire protocol runs over them through
 // internal/session, as on a Unix socket.
 //

@@ -20,8 +20,8 @@ const bufSize = 64 << 10
 // fresh one takes its place, so the name is never free while it listens.
 //
 // It is written on x/sys/windows rather than go-winio's server, which
-// misbehaves under Wine (see docs/WINDOWS.md); connected instances are
-// handed to the Go runtime as *os.File.
+// misbehaves under Wine (see docs/WINDOWS.md); connected instances do
+// their I/O through go-winio's completion port (see conn).
 type pipeListener struct {
 	path    string
 	sa      *windows.SecurityAttributes
@@ -108,7 +108,11 @@ func (l *pipeListener) Accept() (net.Conn, error) {
 		switch {
 		case err == nil:
 			l.replace()
-			return newServerConn(h, l.path, &l.closers), nil
+			c, err := newServerConn(h, l.path, &l.closers)
+			if err != nil {
+				return nil, &net.OpError{Op: "accept", Net: Scheme, Addr: addr(l.path), Err: err}
+			}
+			return c, nil
 		case errors.Is(err, windows.ERROR_NO_DATA):
 			windows.DisconnectNamedPipe(h) // the client came and went
 		default:
