@@ -60,10 +60,10 @@ func newServerConn(h windows.Handle, path string, closers *sync.WaitGroup) (*con
 	return c, err
 }
 
-func (c *conn) Read(b []byte) (int, error)         { return c.f.Read(b) }
-func (c *conn) Write(b []byte) (int, error)        { return c.f.Write(b) }
-func (c *conn) LocalAddr() net.Addr                { return addr(c.path) }
-func (c *conn) RemoteAddr() net.Addr               { return addr(c.path) }
+func (c *conn) Read(b []byte) (int, error)  { return c.f.Read(b) }
+func (c *conn) Write(b []byte) (int, error) { return c.f.Write(b) }
+func (c *conn) LocalAddr() net.Addr         { return addr(c.path) }
+func (c *conn) RemoteAddr() net.Addr        { return addr(c.path) }
 func (c *conn) SetDeadline(t time.Time) error {
 	return errors.Join(c.f.SetReadDeadline(t), c.f.SetWriteDeadline(t))
 }
