@@ -23,6 +23,7 @@ type Source struct {
 	next     *Source // ready list link
 	detached bool
 	space    chan struct{} // signalled when a queued request leaves
+	gone     chan struct{} // closed by Detach
 }
 
 // Attach adds a source whose queue holds at most queueCap requests (0 means
@@ -31,7 +32,7 @@ func (l *Loop) Attach(peer transport.Peer, resp Responder, queueCap int) *Source
 	if queueCap <= 0 {
 		queueCap = 10000
 	}
-	return &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1)}
+	return &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1), gone: make(chan struct{})}
 }
 
 // Peer returns the peer this source was attached with.
@@ -56,7 +57,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		l.running++
 		l.mu.Unlock()
 		s.resp.Begin(r)
-		l.run(r)
+		l.run(r, nil)
 		return nil
 	}
 	if s.qlen >= s.cap {
@@ -69,7 +70,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 }
 
 // DeliverWait is Deliver without inline handling that waits for queue space
-// until ctx ends.
+// until ctx ends, the source is detached or the loop closes.
 func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 	for {
 		err := s.Deliver(r, false)
@@ -78,6 +79,8 @@ func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 		}
 		select {
 		case <-s.space:
+		case <-s.gone:
+		case <-s.loop.base.Done():
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %w", transport.ErrQueueFull, transport.CtxErr(ctx))
 		}
@@ -119,6 +122,9 @@ func (s *Source) Detach(cause error) {
 	l := s.loop
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !s.detached {
+		close(s.gone)
+	}
 	s.detached = true
 	if r := s.cur; r != nil && r.IsSend() {
 		if r.hc != nil {
