@@ -3,6 +3,7 @@
 # and runs them under Wine, with the Win32 interop programs built by mingw.
 #
 #   scripts/wine-test.sh                 # the Windows tests
+#   scripts/wine-test.sh -v -run Seed                # flags apply to the Windows tests
 #   scripts/wine-test.sh -run Seed ./transport/winmsg
 #   POSTBOX_WINE_RACE=0 scripts/wine-test.sh   # without the race detector
 #
@@ -95,9 +96,12 @@ main() {
 	prepare_prefix
 	build_interop
 	start_wine
-	local args=("$@")
-	if [ ${#args[@]} -eq 0 ]; then
-		args=(./transport/pipe/... ./transport/winmsg/... ./cmd/postbox/...)
+	local args=("$@") a pkgs=0
+	for a in "$@"; do
+		case $a in ./* | github.com/*) pkgs=1 ;; esac
+	done
+	if [ $pkgs -eq 0 ]; then # flags only: the Windows packages
+		args+=(./transport/pipe/... ./transport/winmsg/... ./cmd/postbox/...)
 	fi
 	local race=()
 	if [ "${POSTBOX_WINE_RACE:-1}" != 0 ]; then
