@@ -137,6 +137,9 @@ func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest strin
 		if ln, err := (inproc.Transport{}).Listen(ctx, e.name, e.loop, cfg); err == nil {
 			e.lns = append(e.lns, ln)
 		}
+		if err := e.listenCompanions(ctx, t.Scheme(), cfg); err != nil {
+			return err
+		}
 	}
 	for _, a := range also {
 		t, rest, err := lookup(a)
@@ -144,6 +147,26 @@ func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest strin
 			return err
 		}
 		ln, err := t.Listen(ctx, rest, e.loop, cfg)
+		if err != nil {
+			return err
+		}
+		e.lns = append(e.lns, ln)
+	}
+	return nil
+}
+
+// listenCompanions starts the transports every endpoint on this OS has
+// besides its own (on Windows, its window), under the endpoint's name.
+func (e *Endpoint) listenCompanions(ctx context.Context, own string, cfg *driver.ListenConfig) error {
+	for _, scheme := range companions {
+		if scheme == own {
+			continue
+		}
+		t, err := driver.Lookup(scheme)
+		if err != nil {
+			return err
+		}
+		ln, err := t.Listen(ctx, e.name, e.loop, cfg)
 		if err != nil {
 			return err
 		}
@@ -185,7 +208,7 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 
 func (e *Endpoint) info() namespace.Info {
 	prog, _ := os.Executable()
-	return namespace.Info{Name: e.name, PID: os.Getpid(), Program: prog, UID: os.Geteuid(),
+	return namespace.Info{Name: e.name, PID: os.Getpid(), Program: prog, UID: os.Geteuid(), SID: selfSID(),
 		Started: e.started.UTC(), Transports: e.Addrs()}
 }
 

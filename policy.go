@@ -67,10 +67,12 @@ func (p *policy) admit(peer Peer) error {
 
 func (p *policy) builtin(peer Peer) error {
 	switch {
-	case p.anyUser:
+	case p.anyUser, sameUserSID(peer):
 		return nil
 	case peer.UID < 0 && peer.Identity != "":
 		return nil
+	case peer.SID != "":
+		return fmt.Errorf("user %s not allowed", peer.SID)
 	case peer.UID < 0:
 		return errors.New("peer has no credentials")
 	case peer.UID == os.Geteuid(), slices.Contains(p.uids, peer.UID), p.inGroup(peer):
