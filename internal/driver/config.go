@@ -43,6 +43,11 @@ type ListenConfig struct {
 	// Shared is set when Auth admits other users: transports then open
 	// their files (sockets) to them and rely on Auth.
 	Shared bool
+	// AllowSIDs are the Windows users and groups (SIDs) the policy
+	// admits besides the endpoint's own user: named-pipe transports
+	// grant them, and only them, access in the pipe's DACL. Empty with
+	// Shared set means every authenticated user.
+	AllowSIDs []string
 	// Namespace is where the endpoint's name was claimed; transports
 	// that need files (sockets) put them there.
 	Namespace *namespace.Namespace
