@@ -58,7 +58,7 @@ var _ = add("GracefulShutdown", func(t *testing.T, s *suite) {
 		a.SendAsync(postbox.Message{ID: postbox.User, W: w}, func(rep postbox.Reply, err error) { results <- result{rep, err} })
 	}
 	for i := range 3 {
-		if err := b.Post(ctx(t), postbox.Message{W: int64(i)}); err != nil {
+		if err := b.Post(ctx(t), postbox.Message{ID: postbox.User, W: int64(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -72,11 +72,11 @@ var _ = add("GracefulShutdown", func(t *testing.T, s *suite) {
 	waitFor(t, 10*time.Second, func() bool { return ep.Stats().Draining }, "Shutdown to begin")
 
 	// New messages on an open connection are refused, never lost unseen.
-	_, err := late.Send(ctx(t), postbox.Message{W: 9})
+	_, err := late.Send(ctx(t), postbox.Message{ID: postbox.User, W: 9})
 	if !errors.Is(err, postbox.ErrClosed) {
 		t.Fatalf("Send during Shutdown: %v, want an error matching ErrClosed", err)
 	}
-	if err := late.Post(ctx(t), postbox.Message{W: 9}); err == nil {
+	if err := late.Post(ctx(t), postbox.Message{ID: postbox.User, W: 9}); err == nil {
 		var lost *postbox.LostError
 		if err := late.Flush(ctx(t)); !errors.As(err, &lost) || lost.Count != 1 {
 			t.Fatalf("Flush of a post made during Shutdown: %v, want a *LostError for 1", err)
@@ -86,7 +86,7 @@ var _ = add("GracefulShutdown", func(t *testing.T, s *suite) {
 	}
 	// A new connection is refused, or its first message is.
 	if c, err := s.dialer().Dial(ctx(t), addr); err == nil {
-		_, err = c.Send(ctx(t), postbox.Message{})
+		_, err = c.Send(ctx(t), postbox.Message{ID: postbox.User})
 		c.Close()
 		if !errors.Is(err, postbox.ErrClosed) {
 			t.Fatalf("Send on a connection made during Shutdown: %v", err)
@@ -127,7 +127,7 @@ var _ = add("ShutdownTimeoutReportsPosts", func(t *testing.T, s *suite) {
 	}
 	<-g.started
 	for range 4 {
-		c.Post(ctx(t), postbox.Message{})
+		c.Post(ctx(t), postbox.Message{ID: postbox.User})
 	}
 	if err := c.Flush(ctx(t)); err != nil {
 		t.Fatal(err)
