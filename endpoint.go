@@ -202,6 +202,7 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 		ShmRingSize:      lc.ShmRingSize,
 		Auth:             pol.admit,
 		Shared:           pol.shared(),
+		AllowSIDs:        pol.sids,
 		Logger:           lc.Logger,
 	}
 }

@@ -4,17 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"slices"
-	"strconv"
 )
 
 // policy is a ListenConfig's access policy with user and group names
-// resolved to IDs.
+// resolved to IDs (Unix) or SIDs (Windows).
 type policy struct {
 	anyUser   bool
 	uids      []int
 	gids      []int
+	sids      []string // Windows users and groups
 	authorize func(Peer) error
 }
 
@@ -23,33 +22,36 @@ type policy struct {
 func (lc *ListenConfig) policy() (*policy, error) {
 	p := &policy{anyUser: lc.AllowAnyUser, uids: slices.Clone(lc.AllowUIDs), gids: slices.Clone(lc.AllowGIDs), authorize: lc.Authorize}
 	for _, name := range lc.AllowUsers {
-		u, err := user.Lookup(name)
+		id, sid, err := lookupUser(name)
 		if err != nil {
 			return nil, fmt.Errorf("access policy: %w", err)
 		}
-		id, err := strconv.Atoi(u.Uid)
-		if err != nil {
-			return nil, fmt.Errorf("access policy: user %q has no numeric ID here (%s)", name, u.Uid)
-		}
-		p.uids = append(p.uids, id)
+		p.add(id, sid, &p.uids)
 	}
 	for _, name := range lc.AllowGroups {
-		g, err := user.LookupGroup(name)
+		id, sid, err := lookupGroup(name)
 		if err != nil {
 			return nil, fmt.Errorf("access policy: %w", err)
 		}
-		id, err := strconv.Atoi(g.Gid)
-		if err != nil {
-			return nil, fmt.Errorf("access policy: group %q has no numeric ID here (%s)", name, g.Gid)
-		}
-		p.gids = append(p.gids, id)
+		p.add(id, sid, &p.gids)
 	}
 	return p, nil
 }
 
+// add records a resolved user or group: its SID where it has one.
+func (p *policy) add(id int, sid string, ids *[]int) {
+	if sid != "" {
+		p.sids = append(p.sids, sid)
+	} else {
+		*ids = append(*ids, id)
+	}
+}
+
 // shared reports whether the policy admits other users, so transports
 // open their files to them.
-func (p *policy) shared() bool { return p.anyUser || len(p.uids) > 0 || len(p.gids) > 0 }
+func (p *policy) shared() bool {
+	return p.anyUser || len(p.uids) > 0 || len(p.gids) > 0 || len(p.sids) > 0
+}
 
 // admit decides on a peer: the endpoint's own user, a listed user, a
 // member (primary or supplementary) of a listed group, or anyone with
@@ -72,6 +74,9 @@ func (p *policy) builtin(peer Peer) error {
 	case peer.UID < 0 && peer.Identity != "":
 		return nil
 	case peer.SID != "":
+		if slices.Contains(p.sids, peer.SID) || slices.ContainsFunc(peer.GroupSIDs, func(g string) bool { return slices.Contains(p.sids, g) }) {
+			return nil
+		}
 		return fmt.Errorf("user %s not allowed", peer.SID)
 	case peer.UID < 0:
 		return errors.New("peer has no credentials")

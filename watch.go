@@ -88,8 +88,15 @@ func (e *Endpoint) control(src *dispatch.Source, m *Message) (Reply, error) {
 	return Reply{}, &RemoteError{Code: transport.CodeHandler, Message: "unknown reserved message"}
 }
 
+// Windows accounts that may watch any endpoint, as root may on Unix.
+const (
+	localSystem    = "S-1-5-18"
+	administrators = "S-1-5-32-544" // enabled only in an elevated token
+)
+
 // mayWatch applies the watch policy: the same process, the endpoint's
-// user, root, or a listed user.
+// user, root (LocalSystem or an elevated administrator on Windows), or a
+// listed user.
 func (e *Endpoint) mayWatch(p Peer) error {
 	switch {
 	case p.Transport == inproc.Scheme:
@@ -97,6 +104,8 @@ func (e *Endpoint) mayWatch(p Peer) error {
 	case e.noWatch:
 		return &RemoteError{Code: transport.CodeDenied, Message: "watching is disabled on this endpoint"}
 	case p.UID >= 0 && (p.UID == os.Geteuid() || p.UID == 0 || slices.Contains(e.watchUIDs, p.UID)):
+		return nil
+	case p.SID != "" && (sameUserSID(p) || p.SID == localSystem || slices.Contains(p.GroupSIDs, administrators)):
 		return nil
 	}
 	return &RemoteError{Code: transport.CodeDenied, Message: "only the endpoint's user may watch it"}

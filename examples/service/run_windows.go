@@ -24,8 +24,12 @@ const serviceName = "PostboxExample"
 //	postbox-example install [FLAGS]   install the service, to run with FLAGS
 //	postbox-example uninstall
 //	postbox-example start | stop
-//	postbox-example [FLAGS]           serve: as the service when the service
-//	                                  manager started it, else in the console
+//	postbox-example service [FLAGS]   what the service manager runs
+//	postbox-example [FLAGS]           serve in the console until Ctrl-C
+//
+// The service's command line names its mode ("service") rather than
+// guessing it from the parent process (svc.IsWindowsService), which Wine's
+// service manager does not satisfy.
 func run(args []string, log *slog.Logger) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -37,26 +41,25 @@ func run(args []string, log *slog.Logger) error {
 			return control(func(s *mgr.Service) error { return s.Start() })
 		case "stop":
 			return control(func(s *mgr.Service) error { _, err := s.Control(svc.Stop); return err })
+		case "service":
+			c, err := parseFlags(flag.NewFlagSet("postbox-example", flag.ExitOnError), args[1:])
+			if err != nil {
+				return err
+			}
+			if elog, err := eventlog.Open(serviceName); err == nil {
+				defer elog.Close()
+				log = slog.New(slog.NewTextHandler(eventWriter{elog}, nil))
+			}
+			return svc.Run(serviceName, &handler{c: c, log: log})
 		}
 	}
 	c, err := parseFlags(flag.NewFlagSet("postbox-example", flag.ExitOnError), args)
 	if err != nil {
 		return err
 	}
-	isService, err := svc.IsWindowsService()
-	if err != nil {
-		return err
-	}
-	if !isService {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer stop()
-		return serve(ctx, c, log, nil)
-	}
-	if elog, err := eventlog.Open(serviceName); err == nil {
-		defer elog.Close()
-		log = slog.New(slog.NewTextHandler(eventWriter{elog}, nil))
-	}
-	return svc.Run(serviceName, &handler{c: c, log: log})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return serve(ctx, c, log, nil)
 }
 
 // handler is the service's side of the service control manager's protocol.
@@ -126,7 +129,7 @@ func install(args []string) error {
 		DisplayName: "Postbox example endpoint",
 		Description: "Answers Postbox messages in the machine-wide namespace: " + strings.Join(args, " "),
 		StartType:   mgr.StartAutomatic,
-	}, args...)
+	}, append([]string{"service"}, args...)...)
 	if err != nil {
 		return err
 	}
