@@ -16,6 +16,9 @@
 //	postbox-example -addr demo-svc          # in your own namespace
 //	postbox send demo-svc hi
 //
+// On Windows, "postbox-example install [FLAGS]" registers it as a service
+// that runs with FLAGS; then "start", "stop", "uninstall".
+//
 // As a service, see the units beside this file and the README's "Run an
 // endpoint as a service".
 package main
@@ -34,13 +37,14 @@ import (
 
 // config is the service's command line.
 type config struct {
-	addr       string
-	system     bool
-	users      string
-	groups     string
-	anyUser    bool
-	grace      time.Duration
-	activation bool
+	addr        string
+	system      bool
+	users       string
+	groups      string
+	anyUser     bool
+	grace       time.Duration
+	activation  bool
+	serviceName string
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
@@ -52,6 +56,7 @@ func parseFlags(fs *flag.FlagSet, args []string) (*config, error) {
 	fs.BoolVar(&c.anyUser, "any-user", false, "let every local user connect")
 	fs.DurationVar(&c.grace, "grace", 10*time.Second, "on stop, how long to finish the messages already accepted")
 	fs.BoolVar(&c.activation, "socket-activation", true, "serve the socket systemd passed, when it passed one")
+	fs.StringVar(&c.serviceName, "service-name", "PostboxExample", "the Windows service's name")
 	return c, fs.Parse(args)
 }
 

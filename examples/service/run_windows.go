@@ -16,9 +16,6 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
-// serviceName is the name the service is installed under.
-const serviceName = "PostboxExample"
-
 // run dispatches the Windows command line:
 //
 //	postbox-example install [FLAGS]   install the service, to run with FLAGS
@@ -31,35 +28,35 @@ const serviceName = "PostboxExample"
 // guessing it from the parent process (svc.IsWindowsService), which Wine's
 // service manager does not satisfy.
 func run(args []string, log *slog.Logger) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "install":
-			return install(args[1:])
-		case "uninstall":
-			return uninstall()
-		case "start":
-			return control(func(s *mgr.Service) error { return s.Start() })
-		case "stop":
-			return control(func(s *mgr.Service) error { _, err := s.Control(svc.Stop); return err })
-		case "service":
-			c, err := parseFlags(flag.NewFlagSet("postbox-example", flag.ExitOnError), args[1:])
-			if err != nil {
-				return err
-			}
-			if elog, err := eventlog.Open(serviceName); err == nil {
-				defer elog.Close()
-				log = slog.New(slog.NewTextHandler(eventWriter{elog}, nil))
-			}
-			return svc.Run(serviceName, &handler{c: c, log: log})
-		}
+	cmd := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
 	}
-	c, err := parseFlags(flag.NewFlagSet("postbox-example", flag.ExitOnError), args)
+	c, err := parseFlags(flag.NewFlagSet("postbox-example "+cmd, flag.ContinueOnError), args)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	return serve(ctx, c, log, nil)
+	switch cmd {
+	case "install":
+		return install(c.serviceName, args)
+	case "uninstall":
+		return uninstall(c.serviceName)
+	case "start":
+		return control(c.serviceName, func(s *mgr.Service) error { return s.Start() })
+	case "stop":
+		return control(c.serviceName, func(s *mgr.Service) error { _, err := s.Control(svc.Stop); return err })
+	case "service":
+		if elog, err := eventlog.Open(c.serviceName); err == nil {
+			defer elog.Close()
+			log = slog.New(slog.NewTextHandler(eventWriter{elog}, nil))
+		}
+		return svc.Run(c.serviceName, &handler{c: c, log: log})
+	case "":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		return serve(ctx, c, log, nil)
+	}
+	return fmt.Errorf("unknown command %q (want install, uninstall, start, stop or service)", cmd)
 }
 
 // handler is the service's side of the service control manager's protocol.
@@ -108,10 +105,7 @@ func (h *handler) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<
 
 // install registers the service to start automatically as LocalSystem,
 // running this program with args, and its event log source.
-func install(args []string) error {
-	if _, err := parseFlags(flag.NewFlagSet("install", flag.ContinueOnError), args); err != nil {
-		return err
-	}
+func install(serviceName string, args []string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -126,7 +120,7 @@ func install(args []string) error {
 		return fmt.Errorf("service %s is already installed", serviceName)
 	}
 	s, err := m.CreateService(serviceName, exe, mgr.Config{
-		DisplayName: "Postbox example endpoint",
+		DisplayName: "Postbox example endpoint (" + serviceName + ")",
 		Description: "Answers Postbox messages in the machine-wide namespace: " + strings.Join(args, " "),
 		StartType:   mgr.StartAutomatic,
 	}, append([]string{"service"}, args...)...)
@@ -142,7 +136,7 @@ func install(args []string) error {
 }
 
 // uninstall removes the service and its event log source.
-func uninstall() error {
+func uninstall(serviceName string) error {
 	m, err := mgr.Connect()
 	if err != nil {
 		return err
@@ -156,7 +150,7 @@ func uninstall() error {
 	return errors.Join(s.Delete(), eventlog.Remove(serviceName))
 }
 
-func control(f func(*mgr.Service) error) error {
+func control(serviceName string, f func(*mgr.Service) error) error {
 	m, err := mgr.Connect()
 	if err != nil {
 		return err

@@ -35,7 +35,12 @@ func runSend(e *env, args []string) error {
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
 	start := time.Now()
-	rep, err := postbox.Send(ctx, pos[0], m.message(data))
+	c, err := dialAny(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	rep, err := c.Send(ctx, m.message(data))
 	if err != nil {
 		return err
 	}
@@ -74,7 +79,7 @@ func runPost(e *env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
-	c, err := postbox.Dial(ctx, pos[0])
+	c, err := dialAny(ctx, pos[0])
 	if err != nil {
 		return err
 	}

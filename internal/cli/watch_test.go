@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +148,27 @@ func TestTopAndStatsInProcess(t *testing.T) {
 	}
 	if code := Run(ctx, []string{"stats", "cli-nobody-here"}, nil, &tout, &tout); code != ExitNoEndpoint {
 		t.Fatalf("stats of a missing endpoint: exit %d", code)
+	}
+}
+
+// A bare name the user's namespace lacks is looked for in the system one,
+// where services live.
+func TestSendFindsASystemEndpoint(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("listening in the system namespace needs root")
+	}
+	name := "cli-sys-" + strconv.Itoa(os.Getpid())
+	ep, err := postbox.Listen(name, postbox.HandlerFunc(func(context.Context, *postbox.Message) (postbox.Reply, error) {
+		return postbox.Reply{Data: []byte("from the system namespace")}, nil
+	}), postbox.WithSystem())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	if out, errs, code := run(t, "", "send", name, "hi"); code != 0 || out != "from the system namespace\n" {
+		t.Fatalf("send %s: exit %d, %q %q", name, code, out, errs)
+	}
+	if out, _, code := run(t, "", "stats", name, "--json"); code != 0 || !strings.Contains(out, `"name":"`+name+`"`) {
+		t.Fatalf("stats %s: exit %d, %q", name, code, out)
 	}
 }

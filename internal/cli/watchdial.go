@@ -10,9 +10,9 @@ import (
 	"github.com/postbox-ipc/postbox"
 )
 
-// dialWatched connects to an endpoint to watch it. A bare name is looked
-// for in the user's namespace, then in the system-wide one.
-func dialWatched(ctx context.Context, addr string) (*postbox.Conn, error) {
+// dialAny connects to an endpoint. A bare name is looked for in the
+// user's namespace, then in the system-wide one, where services live.
+func dialAny(ctx context.Context, addr string) (*postbox.Conn, error) {
 	c, err := postbox.Dial(ctx, addr)
 	if err == nil || !errors.Is(err, postbox.ErrNoEndpoint) || strings.Contains(addr, ":") {
 		return c, err
