@@ -16,7 +16,9 @@ func TestPolicyDecides(t *testing.T) {
 	)
 	me := os.Geteuid()
 	unix := func(uid, gid int, groups ...int) Peer { return Peer{PID: 1, UID: uid, GID: gid, Groups: groups} }
-	win := func(sid string, groups ...string) Peer { return Peer{PID: 1, UID: -1, GID: -1, SID: sid, GroupSIDs: groups} }
+	win := func(sid string, groups ...string) Peer {
+		return Peer{PID: 1, UID: -1, GID: -1, SID: sid, GroupSIDs: groups}
+	}
 	noBob := func(p Peer) error {
 		if p.SID == bob || p.UID == 4242 {
 			return errors.New("not you")
