@@ -80,8 +80,16 @@ func (t *topper) frame(interval time.Duration) error {
 		return err
 	}
 	rows := make([]row, len(infos))
+	seen := map[string]bool{}
 	for i, in := range infos {
 		rows[i] = t.sample(in)
+		seen[in.Addr()] = true
+	}
+	for addr, c := range t.conns { // endpoints that went away
+		if !seen[addr] {
+			c.Close()
+			delete(t.conns, addr)
+		}
 	}
 	var b bytes.Buffer
 	if t.tty {
