@@ -17,8 +17,6 @@ const (
 	RingSize = 2048
 	// MaxWait bounds how long a poll waits for the first record.
 	MaxWait = time.Second
-	// maxBatch bounds the records one poll returns.
-	maxBatch = 1024
 )
 
 // Feed is an endpoint's spy feed. Its methods are safe for concurrent use.
@@ -44,8 +42,9 @@ type sub struct {
 	mu      sync.Mutex
 	filter  Filter
 	raw     []byte // the filter's JSON as last received
-	ring    []slot
-	head, n int
+	ring    []slot // filled from 0 to n
+	spare   []slot // the other ring, swapped in by take
+	n       int
 	dropped uint64
 }
 
@@ -92,7 +91,7 @@ func (sb *sub) push(s *slot) {
 		sb.mu.Unlock()
 		return
 	}
-	sb.ring[(sb.head+sb.n)%len(sb.ring)] = *s
+	sb.ring[sb.n] = *s
 	sb.n++
 	sb.mu.Unlock()
 	select {
@@ -103,7 +102,7 @@ func (sb *sub) push(s *slot) {
 
 // Poll answers a SpyID message from src: it subscribes src on its first
 // poll, waits up to m.W milliseconds (at most MaxWait) for a record, and
-// returns what is waiting, encoded as a batch.
+// returns every record waiting (at most RingSize), encoded as a batch.
 func (f *Feed) Poll(src *dispatch.Source, m *transport.Message) (transport.Reply, error) {
 	sb, err := f.subscribe(src, m.Data)
 	if err != nil {
@@ -144,7 +143,7 @@ func (f *Feed) subscribe(src *dispatch.Source, raw []byte) (*sub, error) {
 	if err != nil {
 		return nil, err
 	}
-	sb = &sub{wake: make(chan struct{}, 1), filter: flt, raw: bytes.Clone(raw), ring: make([]slot, RingSize)}
+	sb = &sub{wake: make(chan struct{}, 1), filter: flt, raw: bytes.Clone(raw), ring: make([]slot, RingSize), spare: make([]slot, RingSize)}
 	f.subs[src] = sb
 	f.publish()
 	return sb, nil
@@ -181,23 +180,24 @@ func (sb *sub) empty() bool {
 	return sb.n == 0
 }
 
-// take removes up to maxBatch records and encodes them with the drop count.
+// take removes every waiting record and encodes them with the drop count.
+// It swaps the full ring for the spare one under the lock, so a handler
+// recording meanwhile waits for a swap, never for the encoding.
 func (sb *sub) take() []byte {
 	sb.mu.Lock()
-	n := min(sb.n, maxBatch)
-	out := make([]slot, n)
-	for i := range out {
-		out[i] = sb.ring[(sb.head+i)%len(sb.ring)]
+	out, n, dropped := sb.ring, sb.n, sb.dropped
+	if sb.spare == nil {
+		sb.spare = make([]slot, RingSize)
 	}
-	sb.head = (sb.head + n) % len(sb.ring)
-	sb.n -= n
-	dropped := sb.dropped
-	sb.dropped = 0
+	sb.ring, sb.spare, sb.n, sb.dropped = sb.spare, nil, 0, 0
 	sb.mu.Unlock()
 	b := appendBatchHeader(make([]byte, 0, batchHeader+n*(recordHeader+32)), dropped, n)
-	for i := range out {
+	for i := range out[:n] {
 		b = appendSlot(b, &out[i])
 	}
+	sb.mu.Lock()
+	sb.spare = out
+	sb.mu.Unlock()
 	return b
 }
 
