@@ -173,9 +173,13 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 // Respond implements dispatch.Responder.
 func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 	sc.queued.Add(-int64(r.Size))
-	if r.IsSend() {
+	switch {
+	case r.IsSend():
 		sc.answer(r, rep, err)
-	} else {
+	case err == transport.ErrClosed:
+		// Dropped unhandled by a closing endpoint: credit would tell the
+		// sender it was handled. It stays unconfirmed (lost) there.
+	default:
 		sc.returnCredit(r)
 	}
 	if p, ok := r.Aux.(*[]byte); ok {
