@@ -53,7 +53,7 @@ var _ = add("DeadlineCutsLongHandler", func(t *testing.T, s *suite) {
 	if st.NapsCut != int64(n) {
 		t.Errorf("%d of %d handlers saw their context cancelled", st.NapsCut, n)
 	}
-	s.checkBound(t, "Send with a 50 ms deadline", took, bound)
+	s.checkBound(t, "Send with a 50 ms deadline", took, bound, 100)
 })
 
 var _ = add("DeadlineIgnoredByHandler", func(t *testing.T, s *suite) {
@@ -86,7 +86,7 @@ var _ = add("DeadlineIgnoredByHandler", func(t *testing.T, s *suite) {
 	bound := sendDeadline + deadlineSlack
 	fg.result(t, int64(wrong), "%d of %d returned ErrTimeout; Send returned after p50 %s, max %s; %d of %d handler contexts cancelled, at most %s after the deadline (%s)",
 		n-wrong, n, ms(percentile(took, 50)), ms(took[len(took)-1]), st.SleepsCut, n, ms(time.Duration(st.SleepLagMax)), rx.where())
-	s.checkBound(t, "Send with a 50 ms deadline to a handler ignoring it", took, bound)
+	s.checkBound(t, "Send with a 50 ms deadline to a handler ignoring it", took, bound, 100)
 })
 
 // sort returns how many of the sorted ds are at most bound.
@@ -95,24 +95,31 @@ func sort(ds []time.Duration, bound time.Duration) int {
 	return i
 }
 
-// checkBound asserts a timing bound the issue states. Nightly, every sample
-// must meet it. Otherwise — a shared, noisy machine, the race detector —
-// the median must, and no sample may exceed ten times the bound: enough to
-// catch a deadline that is not enforced, without flaking.
-func (s *suite) checkBound(t *testing.T, what string, sorted []time.Duration, bound time.Duration) {
+// checkBound asserts a timing bound the issue states, as strictly as the
+// level allows:
+//
+//   - quick, inside `go test -race ./...` where packages share two CPUs
+//     with the race detector: the median must meet the bound, and no
+//     sample may take twenty times it (a bound not enforced at all — a
+//     hang, a wait for the handler — fails; a scheduling hiccup does not);
+//   - full, run on its own without the race detector: the percentile p
+//     must meet the bound (and the twenty-times cap holds);
+//   - nightly: every sample must meet the bound when p is 100, else p.
+func (s *suite) checkBound(t *testing.T, what string, sorted []time.Duration, bound time.Duration, p float64) {
 	t.Helper()
 	worst := sorted[len(sorted)-1]
-	if s.level == Nightly {
-		if worst > bound {
-			t.Errorf("%s: the slowest took %s, over %s", what, ms(worst), ms(bound))
+	if worst > 20*bound {
+		t.Errorf("%s: the slowest took %s, over twenty times %s", what, ms(worst), ms(bound))
+	}
+	q, name := 50.0, "median"
+	if s.level != Quick {
+		q, name = p, fmt.Sprintf("p%g", p)
+		if s.level == Full && p == 100 {
+			q, name = 99, "p99"
 		}
-		return
 	}
-	if p50 := percentile(sorted, 50); p50 > bound {
-		t.Errorf("%s: median %s, over %s", what, ms(p50), ms(bound))
-	}
-	if worst > 10*bound {
-		t.Errorf("%s: the slowest took %s, over ten times %s", what, ms(worst), ms(bound))
+	if v := percentile(sorted, q); v > bound {
+		t.Errorf("%s: %s %s, over %s", what, name, ms(v), ms(bound))
 	}
 }
 
