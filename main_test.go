@@ -1,9 +1,17 @@
 package postbox_test
 
 import (
+	"context"
+	"errors"
+	"io"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/postbox-ipc/postbox"
 )
+
+const envSendAs = "POSTBOX_TEST_SEND" // child mode: send to this address and report
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(envBenchServer); dir != "" {
@@ -27,4 +35,19 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// childSend runs in a child: one Send, and the outcome on stdout.
+func childSend(addr string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rep, err := postbox.Send(ctx, addr, postbox.Message{ID: postbox.CopyData, Data: []byte("from another user")})
+	switch {
+	case errors.Is(err, postbox.ErrDenied):
+		io.WriteString(os.Stdout, "denied")
+	case err != nil:
+		io.WriteString(os.Stdout, "error: "+err.Error())
+	default:
+		io.WriteString(os.Stdout, "ok "+string(rep.Data))
+	}
 }

@@ -39,6 +39,10 @@ type ListenConfig struct {
 	// Also lists more addresses to listen on besides the name's own, such
 	// as another transport.
 	Also []string
+	// ShmRingSize is the size in bytes of each of the two rings a
+	// shared-memory ("shm:") connection gets, rounded up to a power of
+	// two between 4 KiB and 1 GiB. Zero means 4 MiB.
+	ShmRingSize int
 	// Logger receives connection events and recovered panics. Nil
 	// discards them.
 	Logger *slog.Logger

@@ -56,10 +56,13 @@ func Dial(ctx context.Context, conn net.Conn, name string, peer transport.Peer, 
 	if cfg == nil {
 		cfg = &driver.DialConfig{}
 	}
-	w, err := clientHandshake(ctx, conn, name, cfg)
+	w, up, err := clientHandshake(ctx, conn, name, cfg)
 	if err != nil {
 		conn.Close()
 		return nil, err
+	}
+	if up != conn {
+		conn, peer.Transport = up, cfg.Upgrade.Scheme
 	}
 	if peer.PID <= 0 {
 		peer.PID = int(w.PID)
@@ -85,7 +88,10 @@ func Dial(ctx context.Context, conn net.Conn, name string, peer transport.Peer, 
 	return c, nil
 }
 
-func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *driver.DialConfig) (*wire.Welcome, error) {
+// clientHandshake sends the Hello and reads the Welcome. It returns the
+// conn the session runs over: conn itself, or the upgraded one (which owns
+// conn).
+func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *driver.DialConfig) (*wire.Welcome, net.Conn, error) {
 	dl := time.Now().Add(driver.HandshakeOr(cfg.HandshakeTimeout))
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
 		dl = d
@@ -95,29 +101,54 @@ func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *drive
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
 	hello := wire.Hello{Version: wire.Version, PID: uint32(os.Getpid()), MaxSize: driver.MaxSizeOr(cfg.MaxSize), Name: name}
+	if cfg.Upgrade != nil {
+		hello.Flags = cfg.Upgrade.Flag
+	}
 	_, werr := conn.Write(wire.AppendHello(nil, &hello))
 	// Even if writing failed, the server may have answered before closing
 	// (a refusal it sends without reading the hello): read that answer.
-	w, err := wire.ReadWelcome(conn)
+	w, up, err := readWelcome(conn, cfg.Upgrade)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil, nil, fmt.Errorf("handshake: %w", err) // a required upgrade was not offered
+	}
 	if err != nil {
 		if werr != nil && !errors.Is(err, wire.ErrMalformed) {
 			err = werr
 		}
-		return nil, handshakeErr(ctx, err)
+		return nil, nil, handshakeErr(ctx, err)
 	}
+	if w.Status == wire.StatusOK {
+		return w, up, nil
+	}
+	if up != conn {
+		up.Close()
+	}
+	return nil, nil, refusal(w)
+}
+
+// readWelcome reads the Welcome, through the upgrade's Receive if the
+// client asked for one.
+func readWelcome(conn net.Conn, up *driver.Upgrade) (*wire.Welcome, net.Conn, error) {
+	if up != nil {
+		return up.Receive(conn)
+	}
+	w, err := wire.ReadWelcome(conn)
+	return w, conn, err
+}
+
+// refusal is the error for a Welcome that refuses the connection.
+func refusal(w *wire.Welcome) error {
 	switch w.Status {
-	case wire.StatusOK:
-		return w, nil
 	case wire.StatusDenied:
-		return nil, fmt.Errorf("%w: %s", transport.ErrDenied, w.Reason)
+		return fmt.Errorf("%w: %s", transport.ErrDenied, w.Reason)
 	case wire.StatusNoEndpoint:
-		return nil, fmt.Errorf("%w: %s", transport.ErrNoEndpoint, w.Reason)
+		return fmt.Errorf("%w: %s", transport.ErrNoEndpoint, w.Reason)
 	case wire.StatusBusy:
-		return nil, fmt.Errorf("%w: %s", transport.ErrLimit, w.Reason)
+		return fmt.Errorf("%w: %s", transport.ErrLimit, w.Reason)
 	case wire.StatusClosing:
-		return nil, fmt.Errorf("%w: endpoint closing", transport.ErrNoEndpoint)
+		return fmt.Errorf("%w: endpoint closing", transport.ErrNoEndpoint)
 	}
-	return nil, fmt.Errorf("%w: handshake refused (status %d): %s", transport.ErrProtocol, w.Status, w.Reason)
+	return fmt.Errorf("%w: handshake refused (status %d): %s", transport.ErrProtocol, w.Status, w.Reason)
 }
 
 // handshakeErr names a handshake failure: the caller's context, a timeout,

@@ -32,8 +32,8 @@ type serverConn struct {
 	lastBuf  *[]byte // the buffer the reader's alloc handed out last
 	alloc    func(int) []byte
 
-	queued   atomic.Int64 // payload bytes delivered and not yet answered
-	accepted uint64       // Posts delivered to the loop; owned by the reader
+	queued   atomic.Int64  // payload bytes delivered and not yet answered
+	accepted atomic.Uint64 // Posts delivered to the loop
 
 	mu        sync.Mutex
 	pendMsgs  int64 // credit to return
@@ -68,10 +68,46 @@ const inlineGrace = 2 * time.Millisecond
 // reader is one goroutine's turn at reading the connection. Only one reads
 // at a time; a reader busy with an inline handler hands the role to a new
 // one (takeover) and exits when its handler returns.
+//
+// The watchdog is armed once and re-checks when it fires, rather than being
+// reset and stopped around every inline handler: that per-message timer
+// more than doubled a ~10µs Unix-socket round trip (postbox bench, see
+// docs/BENCHMARKS.md). Now a busy connection's timer fires at most once per
+// inlineGrace, and a takeover still comes inlineGrace after the handler
+// began.
 type reader struct {
 	gen      uint64
-	watchdog *time.Timer // fires takeover when an inline handler runs long
-	armed    bool
+	watchdog *time.Timer  // fires check while an inline handler may run long
+	armed    atomic.Bool  // the watchdog is pending
+	since    atomic.Int64 // when the running inline handler began (since epoch); 0 when none
+}
+
+// epoch is the origin of reader.since: a monotonic clock reading.
+var epoch = time.Now()
+
+func sinceEpoch() int64 { return int64(time.Since(epoch)) }
+
+// arm makes sure the watchdog fires within d.
+func (rd *reader) arm(d time.Duration) {
+	if !rd.armed.Swap(true) {
+		rd.watchdog.Reset(d)
+	}
+}
+
+// check runs when the watchdog fires: it hands reading on if the current
+// inline handler has run for inlineGrace, re-arms for the rest of the grace
+// if one runs for less, and stays quiet when none runs.
+func (sc *serverConn) check(rd *reader) {
+	rd.armed.Store(false) // before reading since: a Begin racing with us re-arms
+	since := rd.since.Load()
+	if since == 0 {
+		return
+	}
+	if ran := time.Duration(sinceEpoch() - since); ran < inlineGrace {
+		rd.arm(inlineGrace - ran)
+		return
+	}
+	sc.takeover(rd.gen, nil)
 }
 
 // readLoop reads frames as generation gen until the stream ends or another
@@ -79,7 +115,7 @@ type reader struct {
 func (sc *serverConn) readLoop(gen uint64) {
 	defer sc.wg.Done()
 	rd := &reader{gen: gen}
-	rd.watchdog = time.AfterFunc(time.Hour, func() { sc.takeover(gen, nil) })
+	rd.watchdog = time.AfterFunc(time.Hour, func() { sc.check(rd) })
 	rd.watchdog.Stop()
 	defer rd.watchdog.Stop()
 	for {
@@ -111,29 +147,31 @@ func (sc *serverConn) handle(rd *reader, h *wire.Header, p []byte) error {
 		sc.src.Cancel(h.Seq, context.Canceled)
 		return nil
 	case wire.KindSync:
-		return sc.w.frame(&wire.Header{Kind: wire.KindSyncAck, Seq: h.Seq, W: int64(sc.accepted)}, nil, true)
+		return sc.w.frame(&wire.Header{Kind: wire.KindSyncAck, Seq: h.Seq, W: int64(sc.accepted.Load())}, nil, true)
 	}
 	return fmt.Errorf("%w: unexpected %s frame from the sender", transport.ErrProtocol, h.Kind)
 }
 
 // deliver hands a Send or Post to the loop, inline when the loop is idle.
 func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
+	buf := sc.lastBuf // the reader's fields belong to a new reader after a takeover
 	r := dispatch.NewRequest()
 	r.Msg = transport.Message{ID: h.ID, W: h.W, L: h.L, Data: p}
 	r.Seq = h.Seq
 	r.Size = len(p)
-	r.Aux = sc.lastBuf
+	r.Aux = buf
 	if h.Timeout > 0 {
 		r.Deadline = time.Now().Add(time.Duration(h.Timeout))
 	}
 	if sc.queued.Add(int64(len(p))) > sc.winBytes {
 		sc.queued.Add(-int64(len(p)))
-		bufpool.Put(sc.lastBuf)
+		bufpool.Put(buf)
 		dispatch.Free(r)
 		return fmt.Errorf("%w: sender exceeded its byte credit", transport.ErrProtocol)
 	}
-	if h.Kind == wire.KindPost {
-		sc.accepted++
+	post := h.Kind == wire.KindPost
+	if post {
+		sc.accepted.Add(1)
 	}
 	// Run inline only when nothing else is waiting to be read: a round
 	// trip then costs no hand-off, while a stream is pipelined between
@@ -142,29 +180,27 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	sc.current, sc.rd = r, rd
 	sc.mu.Unlock()
 	err := sc.src.Deliver(r, !sc.r.buffered())
-	if rd.armed {
-		rd.watchdog.Stop()
-		rd.armed = false
-	}
+	rd.since.Store(0)
 	sc.mu.Lock()
 	taken := sc.gen != rd.gen
 	if !taken {
 		sc.current, sc.rd = nil, nil
 	}
 	sc.mu.Unlock()
-	if err == nil && taken {
-		return errTakenOver
+	if err != nil {
+		sc.queued.Add(-int64(len(p)))
+		if post {
+			sc.accepted.Add(^uint64(0))
+		}
+		bufpool.Put(buf)
+		dispatch.Free(r)
 	}
-	if err == nil {
+	switch {
+	case taken:
+		return errTakenOver // only an inline run, which cannot fail, is taken over
+	case err == nil:
 		return nil
-	}
-	sc.queued.Add(-int64(len(p)))
-	if h.Kind == wire.KindPost {
-		sc.accepted--
-	}
-	bufpool.Put(sc.lastBuf)
-	dispatch.Free(r)
-	if errors.Is(err, transport.ErrQueueFull) {
+	case errors.Is(err, transport.ErrQueueFull):
 		return fmt.Errorf("%w: sender exceeded its credit", transport.ErrProtocol)
 	}
 	return err
@@ -232,8 +268,8 @@ func (sc *serverConn) Begin(r *dispatch.Request) {
 	rd := sc.rd
 	sc.mu.Unlock()
 	if rd != nil {
-		rd.armed = true
-		rd.watchdog.Reset(inlineGrace)
+		rd.since.Store(max(sinceEpoch(), 1))
+		rd.arm(inlineGrace)
 	}
 }
 

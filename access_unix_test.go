@@ -1,9 +1,9 @@
+//go:build unix
+
 package postbox_test
 
 import (
 	"context"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,27 +12,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/postbox-ipc/postbox"
 )
-
-const envSendAs = "POSTBOX_TEST_SEND" // child mode: send to this address and report
-
-// childSend runs in a child: one Send, and the outcome on stdout.
-func childSend(addr string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rep, err := postbox.Send(ctx, addr, postbox.Message{ID: postbox.CopyData, Data: []byte("from another user")})
-	switch {
-	case errors.Is(err, postbox.ErrDenied):
-		io.WriteString(os.Stdout, "denied")
-	case err != nil:
-		io.WriteString(os.Stdout, "error: "+err.Error())
-	default:
-		io.WriteString(os.Stdout, "ok "+string(rep.Data))
-	}
-}
 
 // sendAsNobody runs childSend as uid/gid 65534 and returns its report.
 func sendAsNobody(t *testing.T, addr string) string {

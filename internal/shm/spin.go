@@ -1,0 +1,35 @@
+package shm
+
+import "time"
+
+// Spinning. A wait busy-spins for an adaptive budget before it sleeps: a
+// wait short enough to be worth spinning for raises the budget to four
+// times its length (at most spinMax), and a long one halves it, down to
+// zero for a peer that is slow or idle. A wait does not
+// spin at all while the peer was last seen on this CPU (see cpuHints):
+// there pure spinning costs milliseconds per round trip, as the peer runs
+// only when the scheduler preempts the spinner. (Yielding the CPU is no
+// remedy: under EEVDF sched_yield often returns straight to the yielder; a
+// futex sleep hands the CPU over at once.)
+const (
+	spinMax   = 50 * time.Microsecond
+	spinFloor = 2 * time.Microsecond
+	spinCheck = 16 // spin iterations between clock readings
+)
+
+// spinner adapts one waiting side's spin budget. It is used by one
+// goroutine at a time.
+type spinner struct {
+	budget time.Duration
+}
+
+// observe records how long a wait lasted.
+func (s *spinner) observe(w time.Duration) {
+	if w <= spinMax {
+		s.budget = min(max(4*w, s.budget, spinFloor), spinMax)
+		return
+	}
+	if s.budget /= 2; s.budget < spinFloor {
+		s.budget = 0
+	}
+}
