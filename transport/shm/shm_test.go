@@ -9,6 +9,7 @@ import (
 
 	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/internal/conformance"
+	"github.com/postbox-ipc/postbox/internal/reliability"
 )
 
 var target = conformance.Target{
@@ -39,7 +40,7 @@ func TestMain(m *testing.M) {
 	if runChild() {
 		return
 	}
-	conformance.Main(m, target)
+	reliability.Main(m, target)
 }
 
 func TestConformance(t *testing.T) {
