@@ -24,6 +24,10 @@ var target = conformance.Target{
 		}
 		return newRawShm(c.(*net.UnixConn)), nil
 	},
+	RawHandshake: func(ctx context.Context, ep *postbox.Endpoint) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", socketPath(ep))
+	},
 }
 
 // socketPath is the endpoint's socket, from its shm address.
