@@ -319,7 +319,7 @@ func (sc *serverConn) fail(err error, h *wire.Header) {
 func (sc *serverConn) goaway(code transport.Code, reason string) {
 	reason = reason[:min(len(reason), maxErrorText)]
 	sc.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	sc.w.frame(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason), true)
+	sc.w.last(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason))
 	sc.end(fmt.Errorf("%w: %s", transport.ErrPeerGone, reason))
 }
 
