@@ -137,9 +137,17 @@ func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, 
 		err = c.src.DeliverWait(ctx, r)
 	}
 	if err != nil {
-		// Never delivered: only Close may complete w besides us.
+		// Never delivered: the error is the answer, unless Close
+		// completed w first.
 		dispatch.Free(r)
-		w.complete(result{err: c.undeliverable(err), final: true})
+		err = c.undeliverable(err)
+		if w.complete(result{err: err, final: true}) {
+			<-w.ch
+			if c.untrack(w) {
+				putWaiter(w)
+			}
+			return transport.Reply{}, err
+		}
 	}
 	select {
 	case res := <-w.ch:
