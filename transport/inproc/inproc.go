@@ -100,6 +100,7 @@ func (Transport) Dial(_ context.Context, name string, cfg *driver.DialConfig) (t
 		return nil, fmt.Errorf("%w: inproc:%s: too many connections", transport.ErrLimit, name)
 	}
 	c.src = l.loop.Attach(peer, c, l.cfg.QueueLenOr())
+	c.src.SetByteLimit(l.cfg.QueueBytesOr())
 	if l.conns == nil {
 		l.conns = map[*conn]struct{}{}
 	}
