@@ -4,6 +4,7 @@ package postbox_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +15,17 @@ import (
 	"testing"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/wire"
 )
 
 // sendAsNobody runs childSend as uid/gid 65534 and returns its report.
 func sendAsNobody(t *testing.T, addr string) string {
+	t.Helper()
+	return runAsNobody(t, "", addr)
+}
+
+// runAsNobody runs childAs in mode as uid/gid 65534 and returns its report.
+func runAsNobody(t *testing.T, mode, addr string) string {
 	t.Helper()
 	// The test binary must be readable by the other user.
 	dir := publicDir(t)
@@ -31,7 +39,7 @@ func sendAsNobody(t *testing.T, addr string) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envSendAs+"="+addr)
+	cmd.Env = append(os.Environ(), envSendAs+"="+addr, envAsMode+"="+mode, "GORACE=atexit_sleep_ms=0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.Output()
 	if err != nil {
@@ -59,6 +67,7 @@ func TestOtherUsers(t *testing.T) {
 		{"allow-list without that user", []postbox.ListenOption{postbox.WithAllowUID(12345)}, "denied"},
 		{"allow-list with that user", []postbox.ListenOption{postbox.WithAllowUID(65534)}, "ok welcome uid 65534"},
 		{"allow-list by group", []postbox.ListenOption{postbox.WithAllowGID(65534)}, "ok welcome uid 65534"},
+		{"any user", []postbox.ListenOption{func(lc *postbox.ListenConfig) { lc.AllowAnyUser = true }}, "ok welcome uid 65534"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,6 +86,74 @@ func TestOtherUsers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An other user's Hello and frames, written in one go before any answer,
+// are refused with status denied, and neither frame reaches the handler.
+func TestOtherUserPipelinedFramesNeverHandled(t *testing.T) {
+	ep, addr, handled := otherUserEndpoint(t, postbox.WithAllowUID(12345))
+	defer ep.Close()
+	got := runAsNobody(t, asRaw, addr)
+	if want := fmt.Sprintf("status %d, then 0 bytes (true)", wire.StatusDenied); got != want {
+		t.Fatalf("uid 65534 pipelining a Hello, a Send and a Post: %q, want %q", got, want)
+	}
+	if n := handled.Load(); n != 0 {
+		t.Fatalf("%d of a denied peer's messages reached the handler", n)
+	}
+}
+
+// An other user's connections are refused as soon as they are accepted,
+// before they send a byte, so a flood of them never holds the slots a
+// legitimate client needs.
+func TestOtherUserFloodRefusedBeforeHello(t *testing.T) {
+	const flood, slots = 200, 64
+	ep, addr, handled := otherUserEndpoint(t, postbox.WithAllowUID(12345), func(lc *postbox.ListenConfig) { lc.MaxConns = slots })
+	defer ep.Close()
+	got := runAsNobody(t, asFlood+" "+itoa(flood), addr)
+	if want := fmt.Sprintf("denied %d of %d", flood, flood); got != want {
+		t.Fatalf("uid 65534 opening %d silent connections: %q, want %q", flood, got, want)
+	}
+	if _, err := postbox.Send(ctxT(t), addr, postbox.Message{}); err != nil {
+		t.Fatalf("the endpoint's own user after the flood: %v", err)
+	}
+	if n := handled.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want once (the legitimate Send)", n)
+	}
+}
+
+// An admitted other user is held to MaxConnsPerUser.
+func TestOtherUserConnsPerUser(t *testing.T) {
+	ep, addr, _ := otherUserEndpoint(t, postbox.WithAllowUID(65534), func(lc *postbox.ListenConfig) { lc.MaxConnsPerUser = 3 })
+	defer ep.Close()
+	if got, want := runAsNobody(t, asConns+" 4", addr), "ok ok ok limit"; got != want {
+		t.Fatalf("uid 65534 dialing 4 connections with a quota of 3: %q, want %q", got, want)
+	}
+	// The endpoint's own user has a quota of its own.
+	c, err := postbox.Dial(ctxT(t), addr)
+	if err != nil {
+		t.Fatalf("the endpoint's own user: %v", err)
+	}
+	c.Close()
+}
+
+// otherUserEndpoint listens in a directory other users can enter, counting
+// the messages its handler sees.
+func otherUserEndpoint(t *testing.T, opts ...postbox.ListenOption) (*postbox.Endpoint, string, *atomic.Int64) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("starting a process as another user needs root")
+	}
+	var handled atomic.Int64
+	h := postbox.HandlerFunc(func(context.Context, *postbox.Message) (postbox.Reply, error) {
+		handled.Add(1)
+		return postbox.Reply{}, nil
+	})
+	addr := "unix:" + filepath.Join(publicDir(t), "other.sock")
+	ep, err := postbox.Listen(addr, h, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep, addr, &handled
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
