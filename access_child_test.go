@@ -66,7 +66,9 @@ func rawPipelined(addr string) string {
 }
 
 // floodSilent opens n connections that send nothing and reports how many
-// were refused (a Welcome with status denied) within a second each.
+// were refused within a second each, and how: denied (the access policy)
+// or busy (no slot free at that instant). It then holds them open a few
+// seconds, for the parent to show a legitimate client gets through.
 func floodSilent(addr string, n int) string {
 	path := strings.TrimPrefix(addr, "unix:")
 	conns := make([]net.Conn, 0, n)
@@ -82,7 +84,7 @@ func floodSilent(addr string, n int) string {
 		}
 		conns = append(conns, c)
 	}
-	denied := 0
+	var denied, busy int
 	var other []string
 	for _, c := range conns {
 		c.SetReadDeadline(time.Now().Add(time.Second))
@@ -91,14 +93,20 @@ func floodSilent(addr string, n int) string {
 			other = append(other, err.Error())
 			continue
 		}
-		if wire.Status(binary.LittleEndian.Uint16(f[6:])) == wire.StatusDenied {
+		switch wire.Status(binary.LittleEndian.Uint16(f[6:])) {
+		case wire.StatusDenied:
 			denied++
+		case wire.StatusBusy:
+			busy++
 		}
 	}
+	report := fmt.Sprintf("refused %d of %d", denied+busy, n)
 	if len(other) > 0 {
-		return fmt.Sprintf("denied %d of %d; first other: %s", denied, n, other[0])
+		report += "; first other: " + other[0]
 	}
-	return fmt.Sprintf("denied %d of %d", denied, n)
+	fmt.Printf("%s (%d denied, %d busy)\n", report, denied, busy)
+	time.Sleep(3 * time.Second)
+	return ""
 }
 
 // holdConns dials n connections, keeping them all open, and reports each

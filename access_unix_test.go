@@ -3,6 +3,7 @@
 package postbox_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/internal/wire"
@@ -26,6 +28,33 @@ func sendAsNobody(t *testing.T, addr string) string {
 
 // runAsNobody runs childAs in mode as uid/gid 65534 and returns its report.
 func runAsNobody(t *testing.T, mode, addr string) string {
+	t.Helper()
+	cmd := nobodyCmd(t, mode, addr)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child as uid 65534: %v (%s)", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// startAsNobody starts childAs in mode as uid/gid 65534 and returns its
+// output as it comes.
+func startAsNobody(t *testing.T, mode, addr string) (*exec.Cmd, *bufio.Reader) {
+	t.Helper()
+	cmd := nobodyCmd(t, mode, addr)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, bufio.NewReader(out)
+}
+
+// nobodyCmd prepares the test binary to run childAs as uid/gid 65534.
+func nobodyCmd(t *testing.T, mode, addr string) *exec.Cmd {
 	t.Helper()
 	// The test binary must be readable by the other user.
 	dir := publicDir(t)
@@ -41,11 +70,8 @@ func runAsNobody(t *testing.T, mode, addr string) string {
 	cmd := exec.Command(bin, "-test.run=^$")
 	cmd.Env = append(os.Environ(), envSendAs+"="+addr, envAsMode+"="+mode, "GORACE=atexit_sleep_ms=0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("child as uid 65534: %v (%s)", err, out)
-	}
-	return strings.TrimSpace(string(out))
+	cmd.Stderr = os.Stderr
+	return cmd
 }
 
 func TestOtherUsers(t *testing.T) {
@@ -103,18 +129,27 @@ func TestOtherUserPipelinedFramesNeverHandled(t *testing.T) {
 }
 
 // An other user's connections are refused as soon as they are accepted,
-// before they send a byte, so a flood of them never holds the slots a
-// legitimate client needs.
+// before they send a byte; while the other user still holds them all open,
+// the endpoint's own user gets through at once.
 func TestOtherUserFloodRefusedBeforeHello(t *testing.T) {
 	const flood, slots = 200, 64
 	ep, addr, handled := otherUserEndpoint(t, postbox.WithAllowUID(12345), func(lc *postbox.ListenConfig) { lc.MaxConns = slots })
 	defer ep.Close()
-	got := runAsNobody(t, asFlood+" "+itoa(flood), addr)
-	if want := fmt.Sprintf("denied %d of %d", flood, flood); got != want {
-		t.Fatalf("uid 65534 opening %d silent connections: %q, want %q", flood, got, want)
+	cmd, out := startAsNobody(t, asFlood+" "+itoa(flood), addr)
+	line, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("child: %v (%q)", err, line)
 	}
-	if _, err := postbox.Send(ctxT(t), addr, postbox.Message{}); err != nil {
-		t.Fatalf("the endpoint's own user after the flood: %v", err)
+	start := time.Now()
+	_, err = postbox.Send(ctxT(t), addr, postbox.Message{})
+	took := time.Since(start)
+	cmd.Wait()
+	t.Logf("uid 65534: %s; the endpoint's own user meanwhile: %v after %v", strings.TrimSpace(line), err, took)
+	if !strings.HasPrefix(line, fmt.Sprintf("refused %d of %d (", flood, flood)) || strings.Contains(line, "(0 denied") {
+		t.Fatalf("uid 65534 opening %d silent connections: %q, want every one refused within a second", flood, line)
+	}
+	if err != nil || took > time.Second {
+		t.Fatalf("the endpoint's own user beside the other user's %d open connections: %v after %v", flood, err, took)
 	}
 	if n := handled.Load(); n != 1 {
 		t.Fatalf("handler ran %d times, want once (the legitimate Send)", n)

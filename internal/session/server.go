@@ -176,9 +176,10 @@ func (s *Server) welcome(c net.Conn, hello *wire.Hello, peer transport.Peer) (ne
 	return c, peer, err
 }
 
-// identify learns who is at the other end of c, before reading anything
-// from it, and holds a place for it in its user's quota (leaveUser gives
-// it back).
+// identify learns who is at the other end of c and applies the access
+// policy, before reading anything from it, so that a refused peer holds no
+// slot; then it holds a place for the peer in its user's quota (leaveUser
+// gives it back).
 func (s *Server) identify(c net.Conn) (transport.Peer, wire.Status, string) {
 	peer := transport.UnknownPeer("")
 	if s.peerOf != nil {
@@ -187,6 +188,11 @@ func (s *Server) identify(c net.Conn) (transport.Peer, wire.Status, string) {
 			return peer, wire.StatusDenied, "cannot identify the peer: " + err.Error()
 		}
 		peer = p
+	}
+	if s.cfg.Auth != nil {
+		if err := s.cfg.Auth(peer); err != nil {
+			return peer, wire.StatusDenied, err.Error()
+		}
 	}
 	if !s.enterUser(peer.UID) {
 		return peer, wire.StatusBusy, fmt.Sprintf("too many connections from uid %d", peer.UID)
@@ -232,11 +238,6 @@ func (s *Server) admit(peer *transport.Peer, h *wire.Hello) (wire.Status, string
 		return wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
 	case s.isClosed():
 		return wire.StatusClosing, "endpoint closing"
-	}
-	if s.cfg.Auth != nil {
-		if err := s.cfg.Auth(*peer); err != nil {
-			return wire.StatusDenied, err.Error()
-		}
 	}
 	return wire.StatusOK, ""
 }
