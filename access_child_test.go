@@ -21,7 +21,8 @@ import (
 const (
 	asRaw   = "raw"   // a Hello and two frames in one write, before any answer
 	asFlood = "flood" // N connections that send nothing
-	asConns = "conns" // N connections held open at once
+	asConns  = "conns"  // N connections held open at once
+	asListen = "listen" // Listen at the address, then Close
 )
 
 func childAs(mode, addr string) {
@@ -34,6 +35,16 @@ func childAs(mode, addr string) {
 	case asConns:
 		n, _ := strconv.Atoi(mode[1])
 		fmt.Print(holdConns(addr, n))
+	case asListen:
+		ep, err := postbox.Listen(addr, postbox.HandlerFunc(func(context.Context, *postbox.Message) (postbox.Reply, error) {
+			return postbox.Reply{}, nil
+		}))
+		if err != nil {
+			fmt.Print("error: " + err.Error())
+			return
+		}
+		fmt.Print("ok")
+		ep.Close()
 	default:
 		childSend(addr)
 	}
