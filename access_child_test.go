@@ -19,8 +19,8 @@ import (
 // Child modes for the other-user tests (run as uid 65534): each prints
 // one line of outcome.
 const (
-	asRaw   = "raw"   // a Hello and two frames in one write, before any answer
-	asFlood = "flood" // N connections that send nothing
+	asRaw    = "raw"    // a Hello and two frames in one write, before any answer
+	asFlood  = "flood"  // N connections that send nothing
 	asConns  = "conns"  // N connections held open at once
 	asListen = "listen" // Listen at the address, then Close
 )
