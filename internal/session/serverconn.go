@@ -212,9 +212,13 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 // Respond implements dispatch.Responder.
 func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 	sc.queued.Add(-int64(r.Size))
-	if r.IsSend() {
+	switch {
+	case r.IsSend():
 		sc.answer(r, rep, err)
-	} else {
+	case err == transport.ErrClosed:
+		// Dropped unhandled by a closing endpoint: credit would tell the
+		// sender it was handled. It stays unconfirmed (lost) there.
+	default:
 		sc.returnCredit(r)
 	}
 	if p, ok := r.Aux.(*[]byte); ok {
@@ -326,7 +330,7 @@ func (sc *serverConn) fail(err error, h *wire.Header) {
 func (sc *serverConn) goaway(code transport.Code, reason string) {
 	reason = reason[:min(len(reason), maxErrorText)]
 	sc.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	sc.w.frame(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason), true)
+	sc.w.last(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason))
 	sc.end(fmt.Errorf("%w: %s", transport.ErrPeerGone, reason))
 }
 
