@@ -199,6 +199,7 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 		QueueBytes:       lc.QueueBytes,
 		HandshakeTimeout: lc.HandshakeTimeout,
 		MaxConns:         lc.MaxConns,
+		MaxConnsPerUser:  lc.MaxConnsPerUser,
 		ShmRingSize:      lc.ShmRingSize,
 		Auth:             pol.admit,
 		Shared:           pol.shared(),

@@ -14,8 +14,9 @@ import (
 )
 
 const (
-	envSendAs = "POSTBOX_TEST_SEND"    // child mode: send to this address and report
-	envSendID = "POSTBOX_TEST_SEND_ID" // with it: the message ID (default CopyData)
+	envSendAs = "POSTBOX_TEST_SEND"    // child mode: talk to this address and report
+	envAsMode = "POSTBOX_TEST_AS_MODE" // how: "" (one Send), or a mode of childAs
+	envSendID = "POSTBOX_TEST_SEND_ID" // for one Send: the message ID (default CopyData)
 )
 
 func TestMain(m *testing.M) {
@@ -24,7 +25,7 @@ func TestMain(m *testing.M) {
 		return
 	}
 	if addr := os.Getenv(envSendAs); addr != "" {
-		childSend(addr)
+		childAs(os.Getenv(envAsMode), addr)
 		return
 	}
 	if name := os.Getenv(envHold); name != "" {

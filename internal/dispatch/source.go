@@ -20,6 +20,8 @@ type Source struct {
 	q        []*Request // ring buffer
 	head     int
 	qlen     int
+	qbytes   int64    // Size of the queued requests
+	capBytes int64    // bound on qbytes; 0 for none
 	cur      *Request // being handled
 	inReady  bool
 	next     *Source // ready list link
@@ -50,6 +52,16 @@ func (l *Loop) Attach(peer transport.Peer, resp Responder, queueCap int) *Source
 		l.cfg.OnAttach(s)
 	}
 	return s
+}
+
+// SetByteLimit bounds the total Size of the requests queued (not yet
+// running) to n bytes; a request that would pass it is refused with
+// ErrQueueFull. Zero, the default, means no bound. Transports that bound
+// bytes through their own credit need not set it.
+func (s *Source) SetByteLimit(n int64) {
+	s.loop.mu.Lock()
+	s.capBytes = n
+	s.loop.mu.Unlock()
 }
 
 // Peer returns the peer this source was attached with.
@@ -84,7 +96,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		l.run(r, nil)
 		return nil
 	}
-	if s.qlen >= s.cap {
+	if s.qlen >= s.cap || s.capBytes > 0 && s.qbytes+int64(r.Size) > s.capBytes {
 		l.mu.Unlock()
 		return transport.ErrQueueFull
 	}
@@ -188,6 +200,7 @@ func (s *Source) push(r *Request) {
 	s.q[(s.head+s.qlen)%len(s.q)] = r
 	s.qlen++
 	s.peak = max(s.peak, s.qlen)
+	s.qbytes += int64(r.Size)
 	s.loop.queued++
 	if s.cur == nil && !s.inReady {
 		s.inReady = true
@@ -202,6 +215,7 @@ func (s *Source) pop() *Request {
 	s.q[s.head] = nil
 	s.head = (s.head + 1) % len(s.q)
 	s.qlen--
+	s.qbytes -= int64(r.Size)
 	s.loop.queued--
 	s.inReady = false
 	select {

@@ -41,6 +41,27 @@ func checkDir(dir string, fi os.FileInfo, system bool) error {
 	case !system && fi.Mode().Perm()&0o077 != 0:
 		return fmt.Errorf("%w: %s has mode %v, want 0700", ErrUnsafe, dir, fi.Mode().Perm())
 	}
+	return checkParent(filepath.Dir(dir))
+}
+
+// checkParent refuses a parent directory in which another user could
+// rename the namespace away and put something else in its place: one owned
+// by another user (root aside), or writable by others without the sticky
+// bit (as /tmp has).
+func checkParent(parent string) error {
+	fi, err := os.Stat(parent)
+	if err != nil {
+		return fmt.Errorf("namespace: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: %s: cannot read its owner", ErrUnsafe, parent)
+	case st.Uid != 0 && int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("%w: its parent %s is owned by uid %d", ErrUnsafe, parent, st.Uid)
+	case fi.Mode().Perm()&0o022 != 0 && fi.Mode()&os.ModeSticky == 0:
+		return fmt.Errorf("%w: its parent %s has mode %v: others may replace it", ErrUnsafe, parent, fi.Mode())
+	}
 	return nil
 }
 

@@ -203,3 +203,104 @@ var _ = add("EndpointCloseDuringSends", func(t *testing.T, s *suite) {
 		t.Errorf("Dial after Close: %v, want ErrNoEndpoint", err)
 	}
 })
+
+var _ = add("EndpointCloseWakesBlockedPosts", func(t *testing.T, s *suite) {
+	const queue, blocked = 16, 8
+	fg := s.record(t, "an endpoint in this process, handler stalled, queue of %d filled; %d Posts blocked waiting for room (no deadline); Endpoint.Close must end every one of them within %s; Flush must not confirm one that returned nil", queue, blocked, ms(closeBound))
+	rx := s.localReceiver(t, rxConfig{QueueLen: queue})
+	rx.stall(t, s)
+	c := s.dial(t, rx.addr)
+	queued := 0
+	for c.TryPost(postbox.Message{ID: idPost, W: 9}) == nil {
+		queued++
+	}
+	errs := make(chan error, blocked)
+	for range blocked {
+		go func() { errs <- c.Post(testCtx(t), postbox.Message{ID: idPost, W: 9}) }()
+	}
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case err := <-errs:
+		t.Fatalf("a Post into a full queue returned before Close: %v", err)
+	default:
+	}
+	start := time.Now()
+	cerr := rx.ep.Close()
+	var failed int
+	for range blocked {
+		select {
+		case err := <-errs:
+			if err != nil {
+				failed++
+			}
+		case <-time.After(closeBound):
+			t.Fatalf("Posts still blocked %v after Endpoint.Close", closeBound)
+		}
+	}
+	took := time.Since(start)
+	// No post was ever handled. Over a stream every one that Post let
+	// through must come back as lost; in-process, a Post that returned
+	// nil was in the queue, and the endpoint reports it.
+	ferr := c.Flush(testCtx(t))
+	var le *postbox.LostError
+	var lost int
+	if errors.As(ferr, &le) {
+		lost = int(le.Count)
+	}
+	var reported int
+	fmt.Sscanf(afterColon(cerr), "%d accepted posted message(s) were not handled", &reported)
+	wantLost, wantReported := queued+blocked-failed, queued
+	if !s.CrossProcess {
+		wantLost = 0
+	}
+	fg.result(t, int64(wantLost-lost), "all %d blocked Posts ended %s after Close, %d with an error; of %d Posts let through, the sender's Flush reported %d lost, the endpoint %d unhandled",
+		blocked, ms(took), failed, queued+blocked-failed, lost, reported)
+	if lost != wantLost || reported != wantReported {
+		t.Errorf("Flush: %v; Endpoint.Close: %v; want %d lost and %d reported unhandled", ferr, cerr, wantLost, wantReported)
+	}
+})
+
+var _ = add("EndpointCloseReportsQueuedPosts", func(t *testing.T, s *suite) {
+	const n = 100
+	fg := s.record(t, "an endpoint in this process, handler stalled; %d Posts accepted into its queue, none flushed; Endpoint.Close drops them: it must report %d unhandled, and the sender's Flush must report them lost (stream transports)", n, n)
+	rx := s.localReceiver(t, rxConfig{})
+	rx.stall(t, s)
+	c := s.dial(t, rx.addr)
+	for i := range int64(n) {
+		if err := c.TryPost(postbox.Message{ID: idPost, W: 9, L: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let the endpoint read them all
+	cerr := rx.ep.Close()
+	var reported int
+	fmt.Sscanf(afterColon(cerr), "%d accepted posted message(s) were not handled", &reported)
+	ferr := c.Flush(testCtx(t))
+	var le *postbox.LostError
+	var lost int
+	if errors.As(ferr, &le) {
+		lost = int(le.Count)
+	}
+	wantLost := n
+	if !s.CrossProcess {
+		wantLost = 0 // in-process, a Post that returned nil is in the queue: confirmed
+	}
+	fg.result(t, int64(n-max(reported, lost)), "Endpoint.Close reported %d of %d unhandled; the sender's Flush reported %d lost (%v)", reported, n, lost, ferr)
+	if reported != n || lost != wantLost {
+		t.Errorf("Endpoint.Close: %v; Flush: %v; want %d reported by each", cerr, ferr, wantLost)
+	}
+})
+
+// afterColon returns the text of err after its last ": ", or "".
+func afterColon(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	for i := len(s) - 2; i >= 0; i-- {
+		if s[i] == ':' && s[i+1] == ' ' {
+			return s[i+2:]
+		}
+	}
+	return s
+}

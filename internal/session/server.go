@@ -35,19 +35,21 @@ type Server struct {
 	log    *slog.Logger
 	slots  chan struct{} // one per open connection
 
-	mu       sync.Mutex
-	conns    map[net.Conn]*serverConn // nil while handshaking
-	closed   bool
+	mu     sync.Mutex
+	conns  map[net.Conn]*serverConn // nil while handshaking
+	users  map[int]int              // connections per UID, for MaxConnsPerUser
+	closed bool
+	wg     sync.WaitGroup
+
 	draining bool // Drain was called: no new connections
 	lnClosed bool
-	wg       sync.WaitGroup
 }
 
 // Serve starts accepting on ln for the endpoint cfg.Name. peerOf may be nil
 // (peers unknown).
 func Serve(ln net.Listener, loop *dispatch.Loop, cfg *driver.ListenConfig, peerOf PeerFunc) *Server {
 	s := &Server{ln: ln, loop: loop, name: cfg.Name, cfg: cfg, peerOf: peerOf,
-		log: driver.LoggerOr(cfg.Logger), slots: make(chan struct{}, cfg.MaxConnsOr()), conns: make(map[net.Conn]*serverConn)}
+		log: driver.LoggerOr(cfg.Logger), slots: make(chan struct{}, cfg.MaxConnsOr()), conns: make(map[net.Conn]*serverConn), users: make(map[int]int)}
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s
@@ -117,6 +119,15 @@ func (s *Server) handshake(c net.Conn) {
 		<-s.slots
 	}
 	c.SetDeadline(time.Now().Add(driver.HandshakeOr(s.cfg.HandshakeTimeout)))
+	peer, st, reason := s.identify(c)
+	if st != wire.StatusOK {
+		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
+		s.loop.CountError(refusalKind[st])
+		s.refuse(c, st, reason)
+		release()
+		return
+	}
+	defer s.leaveUser(peer.UID)
 	hello, err := wire.ReadHello(c)
 	if err != nil {
 		s.log.Debug("postbox: handshake failed", "endpoint", s.name, "err", err)
@@ -125,7 +136,7 @@ func (s *Server) handshake(c net.Conn) {
 		release()
 		return
 	}
-	peer, st, reason := s.admit(c, hello)
+	st, reason = s.admit(&peer, hello)
 	if st != wire.StatusOK {
 		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
 		s.loop.CountError(refusalKind[st])
@@ -136,6 +147,7 @@ func (s *Server) handshake(c net.Conn) {
 	conn, peer, err := s.welcome(c, hello, peer)
 	if err != nil {
 		s.log.Info("postbox: handshake failed", "endpoint", s.name, "pid", peer.PID, "err", err)
+		s.loop.CountError(stats.KindHandshake)
 		c.Close()
 		release()
 		return
@@ -183,8 +195,11 @@ func (s *Server) welcome(c net.Conn, hello *wire.Hello, peer transport.Peer) (ne
 	return c, peer, err
 }
 
-// admit decides on a Hello.
-func (s *Server) admit(c net.Conn, h *wire.Hello) (transport.Peer, wire.Status, string) {
+// identify learns who is at the other end of c and applies the access
+// policy, before reading anything from it, so that a refused peer holds no
+// slot; then it holds a place for the peer in its user's quota (leaveUser
+// gives it back).
+func (s *Server) identify(c net.Conn) (transport.Peer, wire.Status, string) {
 	peer := transport.UnknownPeer("")
 	if s.peerOf != nil {
 		p, err := s.peerOf(c)
@@ -193,23 +208,57 @@ func (s *Server) admit(c net.Conn, h *wire.Hello) (transport.Peer, wire.Status, 
 		}
 		peer = p
 	}
-	if peer.PID <= 0 {
-		peer.PID = int(h.PID)
-	}
-	switch {
-	case h.Version != wire.Version:
-		return peer, wire.StatusVersion, fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, wire.Version)
-	case h.Name != s.name:
-		return peer, wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
-	case s.isClosing():
-		return peer, wire.StatusClosing, "endpoint closing"
-	}
 	if s.cfg.Auth != nil {
 		if err := s.cfg.Auth(peer); err != nil {
 			return peer, wire.StatusDenied, err.Error()
 		}
 	}
+	if !s.enterUser(peer.UID) {
+		return peer, wire.StatusBusy, fmt.Sprintf("too many connections from uid %d", peer.UID)
+	}
 	return peer, wire.StatusOK, ""
+}
+
+// enterUser counts a connection against uid's quota, unless it is full.
+// Peers without a UID are not counted.
+func (s *Server) enterUser(uid int) bool {
+	if uid < 0 || s.cfg.MaxConnsPerUser <= 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users[uid] >= s.cfg.MaxConnsPerUser {
+		return false
+	}
+	s.users[uid]++
+	return true
+}
+
+func (s *Server) leaveUser(uid int) {
+	if uid < 0 || s.cfg.MaxConnsPerUser <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users[uid]--; s.users[uid] <= 0 {
+		delete(s.users, uid)
+	}
+}
+
+// admit decides on a Hello from peer.
+func (s *Server) admit(peer *transport.Peer, h *wire.Hello) (wire.Status, string) {
+	if peer.PID <= 0 {
+		peer.PID = int(h.PID)
+	}
+	switch {
+	case h.Version != wire.Version:
+		return wire.StatusVersion, fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, wire.Version)
+	case h.Name != s.name:
+		return wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
+	case s.isClosing():
+		return wire.StatusClosing, "endpoint closing"
+	}
+	return wire.StatusOK, ""
 }
 
 // refusalKind counts a refused handshake by its status.

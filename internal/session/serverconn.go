@@ -241,9 +241,13 @@ func (sc *serverConn) drainNotice() {
 // Respond implements dispatch.Responder.
 func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 	sc.queued.Add(-int64(r.Size))
-	if r.IsSend() {
+	switch {
+	case r.IsSend():
 		sc.answer(r, rep, err)
-	} else {
+	case err == transport.ErrClosed:
+		// Dropped unhandled by a closing endpoint: credit would tell the
+		// sender it was handled. It stays unconfirmed (lost) there.
+	default:
 		sc.returnCredit(r)
 	}
 	if p, ok := r.Aux.(*[]byte); ok {
@@ -362,7 +366,7 @@ const goawayGrace = 100 * time.Millisecond
 func (sc *serverConn) goaway(code transport.Code, reason string) {
 	reason = reason[:min(len(reason), maxErrorText)]
 	sc.conn.SetWriteDeadline(time.Now().Add(goawayGrace))
-	sc.w.frame(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason), true)
+	sc.w.last(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason))
 	sc.w.settle(goawayGrace)
 	sc.end(fmt.Errorf("%w: %s", transport.ErrPeerGone, reason))
 }

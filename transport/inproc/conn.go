@@ -82,10 +82,14 @@ func (c *conn) track(w *waiter) bool {
 	return true
 }
 
-func (c *conn) untrack(w *waiter) {
+// untrack forgets w and reports whether it was still tracked; if not, Close
+// took it and may still complete it, so it must not be reused.
+func (c *conn) untrack(w *waiter) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.pending[w]
 	delete(c.pending, w)
-	c.mu.Unlock()
+	return ok
 }
 
 var waiterPool = sync.Pool{New: func() any { return &waiter{ch: make(chan result, 1)} }}
@@ -124,7 +128,6 @@ func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, 
 		putWaiter(w)
 		return transport.Reply{}, transport.ErrClosed
 	}
-	defer c.untrack(w)
 	r.Seq = c.seq.Add(1)
 	r.Deadline, _ = ctx.Deadline()
 	r.Aux = w
@@ -134,20 +137,31 @@ func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, 
 		err = c.src.DeliverWait(ctx, r)
 	}
 	if err != nil {
-		// Never delivered: only Close may have completed w meanwhile.
+		// Never delivered: the error is the answer, unless Close
+		// completed w first.
 		dispatch.Free(r)
-		w.complete(result{err: c.undeliverable(err), final: true})
+		err = c.undeliverable(err)
+		if w.complete(result{err: err, final: true}) {
+			<-w.ch
+			if c.untrack(w) {
+				putWaiter(w)
+			}
+			return transport.Reply{}, err
+		}
 	}
 	select {
 	case res := <-w.ch:
-		if res.final {
-			putWaiter(w) // else the loop still holds w: leave it to the collector
+		// Reuse w only if the loop is done with it (final) and Close
+		// never took it.
+		if c.untrack(w) && res.final {
+			putWaiter(w)
 		}
 		if res.err != nil && ctx.Err() != nil {
 			return transport.Reply{}, transport.CtxErr(ctx) // the sender gave up first
 		}
 		return res.rep, res.err
 	case <-ctx.Done():
+		c.untrack(w)
 		c.src.Cancel(seq, context.Cause(ctx))
 		return transport.Reply{}, transport.CtxErr(ctx) // w is dropped: Respond may still use it
 	}
