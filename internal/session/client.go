@@ -49,13 +49,25 @@ type Client struct {
 
 var _ transport.Conn = (*Client)(nil)
 
+// AnyName in a Hello asks for whichever endpoint serves the stream, for
+// transports with one endpoint per listening address (tcp). No endpoint can
+// be named "*".
+const AnyName = "*"
+
 // Dial performs the handshake on conn, asking for the endpoint name, and
 // returns a Client that owns conn. On failure conn is closed.
 func Dial(ctx context.Context, conn net.Conn, name string, peer transport.Peer, cfg *driver.DialConfig) (*Client, error) {
+	return DialAuth(ctx, conn, name, nil, peer, cfg)
+}
+
+// DialAuth is Dial that sends auth right after the Hello, in the same write:
+// a transport's authentication block, which the server's PeerFunc reads
+// (docs/PROTOCOL.md, "TCP").
+func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer transport.Peer, cfg *driver.DialConfig) (*Client, error) {
 	if cfg == nil {
 		cfg = &driver.DialConfig{}
 	}
-	w, err := clientHandshake(ctx, conn, name, cfg)
+	w, err := clientHandshake(ctx, conn, name, auth, cfg)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -84,7 +96,7 @@ func Dial(ctx context.Context, conn net.Conn, name string, peer transport.Peer, 
 	return c, nil
 }
 
-func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *driver.DialConfig) (*wire.Welcome, error) {
+func clientHandshake(ctx context.Context, conn net.Conn, name string, auth []byte, cfg *driver.DialConfig) (*wire.Welcome, error) {
 	dl := time.Now().Add(driver.HandshakeOr(cfg.HandshakeTimeout))
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
 		dl = d
@@ -94,7 +106,7 @@ func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *drive
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
 	hello := wire.Hello{Version: wire.Version, PID: uint32(os.Getpid()), MaxSize: driver.MaxSizeOr(cfg.MaxSize), Name: name}
-	if _, err := conn.Write(wire.AppendHello(nil, &hello)); err != nil {
+	if _, err := conn.Write(append(wire.AppendHello(nil, &hello), auth...)); err != nil {
 		return nil, handshakeErr(ctx, err)
 	}
 	w, err := wire.ReadWelcome(conn)
@@ -123,7 +135,7 @@ func handshakeErr(ctx context.Context, err error) error {
 	if os.IsTimeout(err) {
 		return fmt.Errorf("%w: handshake: %v", transport.ErrTimeout, err)
 	}
-	return fmt.Errorf("%w: handshake: %v", transport.ErrProtocol, err)
+	return fmt.Errorf("%w: handshake: %w", transport.ErrProtocol, err)
 }
 
 var aLongTimeAgo = time.Unix(1, 0)

@@ -153,7 +153,7 @@ func (s *Server) admit(c net.Conn, h *wire.Hello) (transport.Peer, wire.Status, 
 	switch {
 	case h.Version != wire.Version:
 		return peer, wire.StatusVersion, fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, wire.Version)
-	case h.Name != s.name:
+	case h.Name != s.name && h.Name != AnyName:
 		return peer, wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
 	case s.isClosed():
 		return peer, wire.StatusClosing, "endpoint closing"
