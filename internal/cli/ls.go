@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/postbox-ipc/postbox"
+)
+
+func init() {
+	register("ls", "list live endpoints (EnumWindows)", runLs)
+	register("broadcast", "send a message to every endpoint (HWND_BROADCAST)", runBroadcast)
+}
+
+func runLs(e *env, args []string) error {
+	fs := newFlags("ls", "", e.stderr)
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("ls takes no arguments")
+	}
+	eps, err := postbox.List(e.ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if eps == nil {
+			eps = []postbox.EndpointInfo{}
+		}
+		return writeJSON(e.stdout, eps)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPID\tPROGRAM\tUSER\tTRANSPORTS\tAGE")
+	for _, ep := range eps {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", ep.Name, ep.PID, filepath.Base(ep.Program),
+			userName(ep.UID), strings.Join(ep.Transports, " "), time.Since(ep.Started).Round(time.Second))
+	}
+	return tw.Flush()
+}
+
+func userName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(uid)
+}
+
+func runBroadcast(e *env, args []string) error {
+	fs := newFlags("broadcast", "[DATA|@FILE|-]", e.stderr)
+	m := addMsgFlags(fs, postbox.CopyData)
+	timeout := fs.Duration("timeout", time.Second, "how long to wait for each endpoint")
+	asJSON := fs.Bool("json", false, "print one JSON object per endpoint")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usagef("want at most one DATA")
+	}
+	var data []byte
+	if len(pos) == 1 {
+		if data, err = readData(e, pos[0]); err != nil {
+			return err
+		}
+	}
+	b := postbox.Broadcaster{Timeout: *timeout}
+	results, err := b.Broadcast(e.ctx, m.message(data))
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		printResult(e, r, *asJSON)
+	}
+	return nil
+}
+
+func printResult(e *env, r postbox.Result, asJSON bool) {
+	if asJSON {
+		obj := map[string]any{"name": r.Endpoint.Name, "pid": r.Endpoint.PID, "result": r.Reply.Result}
+		if r.Err != nil {
+			obj["error"] = r.Err.Error()
+		} else {
+			jsonData(obj, r.Reply.Data)
+		}
+		writeJSON(e.stdout, obj)
+		return
+	}
+	if r.Err != nil {
+		fmt.Fprintf(e.stdout, "%s (pid %d): error: %v\n", r.Endpoint.Name, r.Endpoint.PID, r.Err)
+		return
+	}
+	fmt.Fprintf(e.stdout, "%s (pid %d): result=%d data=%s\n", r.Endpoint.Name, r.Endpoint.PID, r.Reply.Result, printable(r.Reply.Data, 256))
+}

@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/postbox-ipc/postbox"
+)
+
+func init() {
+	register("send", "send a message and print the reply (SendMessage)", runSend)
+	register("post", "post messages without waiting for the handler (PostMessage)", runPost)
+}
+
+func runSend(e *env, args []string) error {
+	fs := newFlags("send", "ADDR [DATA|@FILE|-]", e.stderr)
+	m := addMsgFlags(fs, postbox.CopyData)
+	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
+	asJSON := fs.Bool("json", false, "print the reply as a JSON object")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		fs.Usage()
+		return usagef("want ADDR and at most one DATA")
+	}
+	var data []byte
+	if len(pos) == 2 {
+		if data, err = readData(e, pos[1]); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
+	defer cancel()
+	start := time.Now()
+	rep, err := postbox.Send(ctx, pos[0], m.message(data))
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		obj := map[string]any{"result": rep.Result, "rtt_us": time.Since(start).Microseconds()}
+		jsonData(obj, rep.Data)
+		return writeJSON(e.stdout, obj)
+	}
+	if len(rep.Data) > 0 {
+		e.stdout.Write(rep.Data)
+		if rep.Data[len(rep.Data)-1] != '\n' {
+			e.stdout.Write([]byte{'\n'})
+		}
+	}
+	return nil
+}
+
+func runPost(e *env, args []string) error {
+	fs := newFlags("post", "ADDR [DATA|@FILE|-]", e.stderr)
+	m := addMsgFlags(fs, postbox.CopyData)
+	count := fs.Int("count", 1, "post the message this many times")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 || *count < 1 {
+		fs.Usage()
+		return usagef("want ADDR, at most one DATA, and --count of 1 or more")
+	}
+	var data []byte
+	if len(pos) == 2 {
+		if data, err = readData(e, pos[1]); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
+	defer cancel()
+	c, err := postbox.Dial(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	msg := m.message(data)
+	for i := 0; i < *count; i++ {
+		if err := c.Post(ctx, msg); err != nil {
+			return errors.Join(err, c.Close())
+		}
+	}
+	// Exit only once the receiver has accepted every message.
+	if err := c.Flush(ctx); err != nil {
+		return errors.Join(err, c.Close())
+	}
+	return c.Close()
+}
