@@ -50,7 +50,10 @@ func (t *Transport) clientTLS(ctx context.Context, raw net.Conn, host string, pe
 		if ctx.Err() != nil {
 			return nil, transport.CtxErr(ctx)
 		}
-		return nil, tlsDenied(fmt.Errorf("%w: tls: %w", transport.ErrProtocol, err))
+		if d := tlsDenied(err); d != err {
+			return nil, d
+		}
+		return nil, fmt.Errorf("%w: %w", transport.ErrProtocol, err)
 	}
 	peer.Identity = certIdentity(c.ConnectionState())
 	return c, nil
