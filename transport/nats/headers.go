@@ -1,0 +1,104 @@
+package nats
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	gonats "github.com/nats-io/nats.go"
+
+	"github.com/postbox-ipc/postbox"
+)
+
+// NATS headers Postbox uses (docs/PROTOCOL.md, "NATS"). Names are
+// case-sensitive, as in NATS. Numbers are decimal ("0x" hex is accepted
+// too); an absent number is zero, an absent ID is CopyData.
+const (
+	// On messages to an endpoint.
+	HeaderID      = "Postbox-Id"      // message ID
+	HeaderW       = "Postbox-W"       // W
+	HeaderL       = "Postbox-L"       // L
+	HeaderKind    = "Postbox-Kind"    // "post" (acknowledged Post) or "hello"; absent: Send if there is a reply subject
+	HeaderSender  = "Postbox-Sender"  // "PID/ID" of a Postbox client; asks for heartbeats
+	HeaderTimeout = "Postbox-Timeout" // nanoseconds the sender still waits
+	HeaderCancel  = "Postbox-Cancel"  // on the control subject: the reply subject of a Send given up
+
+	// On answers from an endpoint.
+	HeaderResult   = "Postbox-Result"   // Reply.Result
+	HeaderError    = "Postbox-Error"    // error code; the payload is the error text
+	HeaderStatus   = "Postbox-Status"   // StatusAccepted or StatusWorking
+	HeaderEndpoint = "Postbox-Endpoint" // the answering endpoint's name (hello, broadcast)
+	HeaderMaxSize  = "Postbox-Max-Size" // hello: the largest payload accepted
+	HeaderWindow   = "Postbox-Window"   // hello: the queue length per sender
+	HeaderPID      = "Postbox-Pid"      // hello: the endpoint's PID
+)
+
+// Values of HeaderKind and HeaderStatus.
+const (
+	KindPost       = "post"
+	KindHello      = "hello"
+	StatusAccepted = "accepted" // a Post is in the endpoint's queue; a broadcast reached it
+	StatusWorking  = "working"  // heartbeat: the Send is queued or being handled
+)
+
+// natsStatus is the header NATS itself uses for "no responders" (503).
+const (
+	natsStatus   = "Status"
+	noResponders = "503"
+)
+
+// setMessage writes m's ID, W and L into h, leaving defaults out.
+func setMessage(h gonats.Header, m *postbox.Message) {
+	if m.ID != postbox.CopyData {
+		h[HeaderID] = []string{strconv.FormatUint(uint64(m.ID), 10)}
+	}
+	if m.W != 0 {
+		h[HeaderW] = []string{strconv.FormatInt(m.W, 10)}
+	}
+	if m.L != 0 {
+		h[HeaderL] = []string{strconv.FormatInt(m.L, 10)}
+	}
+}
+
+// readMessage parses ID, W and L from h.
+func readMessage(h gonats.Header, m *postbox.Message) error {
+	m.ID = postbox.CopyData
+	if v := h.Get(HeaderID); v != "" {
+		id, err := parseNum(v, 32, true)
+		if err != nil {
+			return fmt.Errorf("%s: %w", HeaderID, err)
+		}
+		m.ID = uint32(id)
+	}
+	var err error
+	if m.W, err = numHeader(h, HeaderW); err != nil {
+		return err
+	}
+	m.L, err = numHeader(h, HeaderL)
+	return err
+}
+
+func numHeader(h gonats.Header, key string) (int64, error) {
+	v := h.Get(key)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := parseNum(v, 64, false)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", key, err)
+	}
+	return n, nil
+}
+
+// parseNum parses decimal or 0x hex, signed unless unsigned.
+func parseNum(s string, bits int, unsigned bool) (int64, error) {
+	if rest, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
+		u, err := strconv.ParseUint(rest, 16, bits)
+		return int64(u), err
+	}
+	if unsigned {
+		u, err := strconv.ParseUint(s, 10, bits)
+		return int64(u), err
+	}
+	return strconv.ParseInt(s, 10, bits)
+}
