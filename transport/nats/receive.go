@@ -2,8 +2,8 @@ package nats
 
 import (
 	"errors"
-	"os"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
