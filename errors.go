@@ -1,6 +1,8 @@
 package postbox
 
 import (
+	"errors"
+
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
@@ -61,10 +63,7 @@ func (e *OpError) Error() string {
 func (e *OpError) Unwrap() error { return e.Err }
 
 // Timeout reports whether the operation timed out.
-func (e *OpError) Timeout() bool {
-	t, ok := e.Err.(interface{ Timeout() bool })
-	return ok && t.Timeout() || e.Err == ErrTimeout
-}
+func (e *OpError) Timeout() bool { return errors.Is(e.Err, ErrTimeout) }
 
 func opErr(op, addr string, err error) error {
 	if err == nil {

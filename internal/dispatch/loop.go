@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -92,6 +93,10 @@ func (l *Loop) run(r *Request) {
 		rep, err = l.call(r)
 	}
 	l.mu.Lock()
+	if err != nil && l.closed {
+		// The handler most likely failed because the loop cancelled it.
+		err = &transport.RemoteError{Code: transport.CodeClosed, Message: "endpoint closed: " + err.Error()}
+	}
 	s.cur = nil
 	r.hc = nil
 	l.running--
@@ -142,7 +147,21 @@ func (l *Loop) call(r *Request) (rep transport.Reply, err error) {
 			rep, err = transport.Reply{}, transport.PanicError(v)
 		}
 	}()
-	return l.handler(ctx, &r.Msg)
+	rep, err = l.handler(ctx, &r.Msg)
+	return rep, asRemote(err)
+}
+
+// asRemote presents a handler's error as the sender will see it: a
+// *RemoteError carrying its text and the sentinel it matched.
+func asRemote(err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *transport.RemoteError
+	if errors.As(err, &re) {
+		return re
+	}
+	return &transport.RemoteError{Code: transport.CodeOf(err), Message: err.Error()}
 }
 
 // Drain waits until every queue is empty and no handler runs, or ctx ends.

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
@@ -77,7 +78,7 @@ func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 		select {
 		case <-s.space:
 		case <-ctx.Done():
-			return transport.CtxErr(ctx)
+			return fmt.Errorf("%w: %w", transport.ErrQueueFull, transport.CtxErr(ctx))
 		}
 	}
 }

@@ -65,7 +65,8 @@ func (c *Client) kickReader() {
 func (c *Client) lead(ctx context.Context, cl *call) error {
 	dl, _ := ctx.Deadline()
 	c.setReadDeadline(dl)
-	if dl.IsZero() && ctx.Done() != nil {
+	if ctx.Done() != nil {
+		// Cancellation before the deadline interrupts the read too.
 		stop := context.AfterFunc(ctx, func() { c.conn.SetReadDeadline(aLongTimeAgo) })
 		defer stop()
 	}

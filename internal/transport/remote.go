@@ -47,6 +47,9 @@ func (e *RemoteError) Error() string {
 // Panicked reports whether the handler panicked.
 func (e *RemoteError) Panicked() bool { return e.Code == CodePanic }
 
+// Timeout reports whether the handler failed because its deadline passed.
+func (e *RemoteError) Timeout() bool { return e.Code == CodeTimeout }
+
 // Unwrap returns the sentinel the code stands for, if any.
 func (e *RemoteError) Unwrap() error { return codeSentinel(e.Code) }
 
@@ -78,7 +81,7 @@ func CodeOf(err error) Code {
 	switch {
 	case errors.As(err, &re) && re.Code.Valid():
 		return re.Code
-	case errors.Is(err, ErrTimeout):
+	case errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return CodeTimeout
 	case errors.Is(err, context.Canceled):
 		return CodeCanceled

@@ -80,6 +80,9 @@ func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, 
 	case res := <-w.ch:
 		w.ctx = nil
 		waiterPool.Put(w)
+		if res.err != nil && ctx.Err() != nil {
+			return transport.Reply{}, transport.CtxErr(ctx) // the sender gave up first
+		}
 		return res.rep, res.err
 	case <-ctx.Done():
 		c.src.Cancel(seq, context.Cause(ctx))

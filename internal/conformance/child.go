@@ -1,0 +1,141 @@
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postbox-ipc/postbox"
+)
+
+// Environment variables that turn a test binary into a conformance child.
+const (
+	envChild = "POSTBOX_CONFORMANCE_CHILD" // the target's Name
+	envName  = "POSTBOX_CONFORMANCE_NAME"  // the endpoint name to listen as
+)
+
+// Main is the TestMain of a transport's tests: in a child process started
+// by the suite it serves an endpoint for the target named in the
+// environment; otherwise it runs the tests.
+func Main(m *testing.M, targets ...Target) {
+	if name := os.Getenv(envChild); name != "" {
+		for _, tg := range targets {
+			if tg.Name == name {
+				os.Exit(serveChild(tg, os.Getenv(envName)))
+			}
+		}
+		fmt.Fprintf(os.Stderr, "conformance child: no target %q\n", name)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+// serveChild listens as name, says "ready ADDRS", and serves until killed.
+// A message with ID idBlock prints "handling" and never returns.
+func serveChild(tg Target, name string) int {
+	h := postbox.HandlerFunc(func(ctx context.Context, m *postbox.Message) (postbox.Reply, error) {
+		if m.ID == idBlock {
+			fmt.Println("handling")
+			select {}
+		}
+		return echo(ctx, m)
+	})
+	var lc postbox.ListenConfig
+	if tg.Configure != nil {
+		tg.Configure(&lc)
+	}
+	ep, err := lc.Listen(context.Background(), tg.Addr(name), h)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "conformance child:", err)
+		return 1
+	}
+	fmt.Println("ready " + strings.Join(ep.Addrs(), " "))
+	select {}
+}
+
+// childProc is an endpoint in another process.
+type childProc struct {
+	cmd   *exec.Cmd
+	lines chan string
+	addr  string
+}
+
+// child starts an endpoint in a new process and returns it once it is
+// ready, with the address to dial.
+func (s *suite) child(t *testing.T) *childProc {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"="+s.Target.Name, envName+"="+s.name(t))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &childProc{cmd: cmd, lines: make(chan string, 16)}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	line := p.expect(t, "ready ")
+	p.addr = pickAddr(strings.Fields(strings.TrimPrefix(line, "ready ")), s.Addr("x"))
+	return p
+}
+
+// expect waits for a line from the child that starts with prefix.
+func (p *childProc) expect(t *testing.T, prefix string) string {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("child exited before printing %q", prefix)
+			}
+			if strings.HasPrefix(line, prefix) {
+				return line
+			}
+		case <-timeout:
+			t.Fatalf("child did not print %q within 30s", prefix)
+		}
+	}
+}
+
+// kill ends the child with SIGKILL (or TerminateProcess) and reaps it.
+func (p *childProc) kill() {
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+}
+
+// pickAddr chooses among an endpoint's addresses the one of the target's
+// transport.
+func pickAddr(addrs []string, example string) string {
+	scheme, _, _ := strings.Cut(example, ":")
+	for _, a := range addrs {
+		if strings.HasPrefix(a, scheme+":") {
+			return a
+		}
+	}
+	if len(addrs) > 0 {
+		return addrs[0]
+	}
+	return example
+}
