@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"os"
@@ -155,4 +156,77 @@ func (s *Set) ClientConfig(cert bool) *tls.Config {
 		c.Certificates = []tls.Certificate{s.Client}
 	}
 	return c
+}
+
+// Save writes the set to dir, for another process to Load.
+func (s *Set) Save(dir string) error {
+	if err := writePEM(filepath.Join(dir, "ca.pem"), s.CA.Cert.Raw, s.CA.key); err != nil {
+		return err
+	}
+	if err := writePEM(filepath.Join(dir, "server.pem"), s.Server.Certificate[0], s.Server.PrivateKey.(*ecdsa.PrivateKey)); err != nil {
+		return err
+	}
+	return writePEM(filepath.Join(dir, "client.pem"), s.Client.Certificate[0], s.Client.PrivateKey.(*ecdsa.PrivateKey))
+}
+
+// Load reads a set saved by Save.
+func Load(dir string) (*Set, error) {
+	caDER, caKey, err := readPEM(filepath.Join(dir, "ca.pem"))
+	if err != nil {
+		return nil, err
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	s := &Set{CA: &CA{Cert: caCert, key: caKey, Pool: pool}}
+	for _, f := range []struct {
+		name string
+		dst  *tls.Certificate
+	}{{"server.pem", &s.Server}, {"client.pem", &s.Client}} {
+		der, key, err := readPEM(filepath.Join(dir, f.name))
+		if err != nil {
+			return nil, err
+		}
+		leaf, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, err
+		}
+		*f.dst = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	}
+	return s, nil
+}
+
+// writePEM stores a certificate and its key as two PEM blocks.
+func writePEM(path string, cert []byte, key *ecdsa.PrivateKey) error {
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	out := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert})
+	out = append(out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})...)
+	return os.WriteFile(path, out, 0o600)
+}
+
+func readPEM(path string) ([]byte, *ecdsa.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	cb, rest := pem.Decode(b)
+	kb, _ := pem.Decode(rest)
+	if cb == nil || kb == nil {
+		return nil, nil, errors.New("testcert: " + path + ": want a certificate and a key")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, ok := k.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, nil, errors.New("testcert: " + path + ": not an ECDSA key")
+	}
+	return cb.Bytes, key, nil
 }

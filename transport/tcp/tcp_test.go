@@ -20,8 +20,6 @@ import (
 	"github.com/postbox-ipc/postbox/transport/tcp"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
 // recorder is a handler that remembers who sent what.
 type recorder struct {
 	mu   sync.Mutex
@@ -53,9 +51,12 @@ func (r *recorder) count() int {
 	return len(r.msgs)
 }
 
-// isolate gives the test its own user namespace.
+// isolate gives the test its own user namespace, and checks that it
+// leaves no goroutine behind.
 func isolate(t *testing.T) {
 	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 }
 
@@ -163,6 +164,7 @@ func TestDialForms(t *testing.T) {
 }
 
 func TestNothingListening(t *testing.T) {
+	isolate(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +188,7 @@ func TestPortInUse(t *testing.T) {
 }
 
 func TestTCPAsMainAddress(t *testing.T) {
+	isolate(t)
 	var rec recorder
 	ep, err := postbox.Listen("tcp://127.0.0.1:0/solo", &rec)
 	if err != nil {
