@@ -62,8 +62,8 @@ func validName(name string) error {
 // Subjects of an endpoint. A Postbox name never contains '$', so these
 // cannot collide with an endpoint's own subject.
 func (t *Transport) subject(name string) string { return t.prefix() + "." + name }
-func (t *Transport) ctlSubject(name string) string {
-	return t.prefix() + ".$ctl." + name
+func (t *Transport) instSubject(id string) string {
+	return t.prefix() + ".$inst." + id
 }
 func (t *Transport) allSubject() string { return t.prefix() + ".$all" }
 func (t *Transport) durableSubject(name string) string {

@@ -117,7 +117,7 @@ func (g *gather) add(m *gonats.Msg) {
 	g.acks[key]--
 	r := postbox.Result{Endpoint: g.info(name, pid)}
 	if m.Header.Get(HeaderError) != "" {
-		r.Err = answerErr(m, name)
+		r.Err = answerErr(m)
 	} else {
 		res, _ := strconv.ParseInt(m.Header.Get(HeaderResult), 10, 64)
 		r.Reply = postbox.Reply{Result: res, Data: m.Data}

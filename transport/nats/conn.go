@@ -16,34 +16,40 @@ import (
 	"github.com/postbox-ipc/postbox/driver"
 )
 
-// conn is a client's connection to one endpoint name through NATS.
+// conn is a client's connection to one endpoint instance through NATS: the
+// instance that answered its Dial, like a TCP connection to one replica,
+// so its messages are handled in order, its flow control and liveness are
+// that instance's, and its Posts are confirmed by it.
 type conn struct {
 	t           *Transport
 	nc          *gonats.Conn
 	js          jetstream.JetStream // Durable only
-	subject     string
-	ctl         string
+	subject     string              // the name's subject (hello)
+	inst        string              // the instance's subject; "" when none answered (Durable)
 	durableSubj string
 	inbox       string
 	sender      string
-	sub         *gonats.Subscription
 	peer        postbox.Peer
 	max         int
 	replyMax    int
 	liveness    time.Duration
 	closeTO     time.Duration
 
-	mu      sync.Mutex
-	seq     uint64
-	pending map[uint64]*waiter
-	postQ   []uint64 // Post seqs in order, for Flush
-	window  int
-	slots   int           // window slots free
-	space   chan struct{} // signalled when slots free up
-	acked   chan struct{} // signalled when a Post is settled, for Flush
-	lost    uint64        // Posts never acknowledged, not yet reported
-	lostErr error
-	closed  bool
+	mu        sync.Mutex
+	seq       uint64
+	pending   map[uint64]*waiter // Sends and Syncs
+	window    int
+	slots     int           // window slots free
+	space     chan struct{} // signalled when slots free up
+	posted    uint64        // Posts published
+	credited  uint64        // Posts the instance handled or refused
+	synced    uint64        // Posts the instance confirmed it accepted
+	refusals  uint64        // Posts refused, not yet reported
+	refusal   error         // why the first of them was refused
+	lastHeard time.Time     // the instance's last sign of life
+	err       error         // set once the connection failed
+	dead      chan struct{} // closed with err
+	closed    bool
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -53,13 +59,13 @@ type conn struct {
 
 var _ driver.Conn = (*conn)(nil)
 
-// waiter is a Send or Post awaiting its answer.
+// waiter is a Send or a Sync awaiting its answer.
 type waiter struct {
-	post  bool
-	reply string
-	heard time.Time // sent, or the last heartbeat
-	ch    chan result
-	cb    func(postbox.Reply, error)
+	sync   bool
+	target uint64 // a Sync confirms Posts up to this count
+	reply  string
+	ch     chan result
+	cb     func(postbox.Reply, error)
 }
 
 type result struct {
@@ -71,10 +77,10 @@ func (c *conn) Peer() postbox.Peer { return c.peer }
 
 func (c *conn) MaxSize() int { return c.max }
 
-// Send publishes a request and waits for its answer.
+// Send publishes a request to the instance and waits for its answer.
 func (c *conn) Send(ctx context.Context, m postbox.Message) (postbox.Reply, error) {
 	w := &waiter{ch: make(chan result, 1)}
-	seq, err := c.request(ctx, &m, w, true)
+	seq, err := c.send(ctx, &m, w, true)
 	if err != nil {
 		return postbox.Reply{}, err
 	}
@@ -83,7 +89,7 @@ func (c *conn) Send(ctx context.Context, m postbox.Message) (postbox.Reply, erro
 		return res.rep, res.err
 	case <-ctx.Done():
 		if c.abandon(seq) {
-			c.nc.PublishMsg(&gonats.Msg{Subject: c.ctl, Header: gonats.Header{HeaderCancel: {w.reply}}})
+			c.nc.PublishMsg(&gonats.Msg{Subject: c.inst, Header: gonats.Header{HeaderKind: {KindCancel}, HeaderCancel: {w.reply}}})
 			return postbox.Reply{}, ctxErr(ctx)
 		}
 		res := <-w.ch
@@ -94,18 +100,41 @@ func (c *conn) Send(ctx context.Context, m postbox.Message) (postbox.Reply, erro
 // SendAsync publishes a request; done gets the answer from the inbox's
 // goroutine.
 func (c *conn) SendAsync(m postbox.Message, done func(postbox.Reply, error)) {
-	if _, err := c.request(context.Background(), &m, &waiter{cb: done}, false); err != nil {
+	if _, err := c.send(context.Background(), &m, &waiter{cb: done}, false); err != nil {
 		done(postbox.Reply{}, err)
 	}
 }
 
-// Post publishes m for the endpoint to acknowledge.
+// send takes a window slot, registers w and publishes m.
+func (c *conn) send(ctx context.Context, m *postbox.Message, w *waiter, block bool) (uint64, error) {
+	if err := c.usable(m); err != nil {
+		return 0, err
+	}
+	if err := c.acquire(ctx, block); err != nil {
+		return 0, err
+	}
+	seq, err := c.register(w, true)
+	if err != nil {
+		return 0, err
+	}
+	out := &gonats.Msg{Subject: c.inst, Reply: w.reply, Data: m.Data, Header: gonats.Header{HeaderSender: {c.sender}}}
+	setMessage(out.Header, m)
+	if dl, ok := ctx.Deadline(); ok {
+		out.Header[HeaderTimeout] = []string{strconv.FormatInt(max(int64(time.Until(dl)), 1), 10)}
+	}
+	if err := c.nc.PublishMsg(out); err != nil {
+		c.abandon(seq)
+		return 0, c.publishFailed(err)
+	}
+	return seq, nil
+}
+
+// Post publishes m; the instance credits it once handled.
 func (c *conn) Post(ctx context.Context, m postbox.Message) error {
 	if c.js != nil {
 		return c.durablePost(ctx, &m, true)
 	}
-	_, err := c.request(ctx, &m, &waiter{post: true}, true)
-	return err
+	return c.post(ctx, &m, true)
 }
 
 // TryPost is Post that fails with ErrQueueFull instead of waiting.
@@ -113,65 +142,74 @@ func (c *conn) TryPost(m postbox.Message) error {
 	if c.js != nil {
 		return c.durablePost(context.Background(), &m, false)
 	}
-	_, err := c.request(context.Background(), &m, &waiter{post: true}, false)
-	return err
+	return c.post(context.Background(), &m, false)
 }
 
-// request takes a window slot (waiting when block is set), registers w and
-// publishes m. It returns w's sequence number.
-func (c *conn) request(ctx context.Context, m *postbox.Message, w *waiter, block bool) (uint64, error) {
+func (c *conn) post(ctx context.Context, m *postbox.Message, block bool) error {
 	if err := c.usable(m); err != nil {
-		return 0, err
+		return err
 	}
 	if err := c.acquire(ctx, block); err != nil {
-		return 0, err
+		return err
 	}
 	c.mu.Lock()
-	if c.closed {
-		c.slots++
+	if c.err != nil {
+		c.release(1)
 		c.mu.Unlock()
-		return 0, postbox.ErrClosed
+		return c.err
 	}
-	c.seq++
-	seq := c.seq
-	w.reply = c.inbox + "." + strconv.FormatUint(seq, 10)
-	w.heard = time.Now()
-	c.pending[seq] = w
-	if w.post {
-		c.postQ = append(c.postQ, seq)
-	}
+	c.posted++
 	c.mu.Unlock()
-	out := &gonats.Msg{Subject: c.subject, Reply: w.reply, Data: m.Data, Header: gonats.Header{HeaderSender: {c.sender}}}
+	// The reply subject only brings back "no responders".
+	out := &gonats.Msg{Subject: c.inst, Reply: c.inbox + ".p", Data: m.Data,
+		Header: gonats.Header{HeaderSender: {c.sender}, HeaderKind: {KindPost}}}
 	setMessage(out.Header, m)
-	if w.post {
-		out.Header[HeaderKind] = []string{KindPost}
-	} else if dl, ok := ctx.Deadline(); ok {
-		out.Header[HeaderTimeout] = []string{strconv.FormatInt(max(int64(time.Until(dl)), 1), 10)}
-	}
 	if err := c.nc.PublishMsg(out); err != nil {
-		c.unregister(seq)
-		return 0, publishErr(err)
+		c.mu.Lock()
+		c.posted-- // never sent: not lost either
+		c.release(1)
+		c.mu.Unlock()
+		return c.publishFailed(err)
 	}
-	return seq, nil
+	return nil
 }
 
 // usable checks m against the limits and the connection's state.
 func (c *conn) usable(m *postbox.Message) error {
 	if len(m.Data) > c.max {
-		return fmt.Errorf("%w: %d bytes, the limit through this NATS server is %d", postbox.ErrTooLarge, len(m.Data), c.max)
+		return fmt.Errorf("%w: %d bytes, the receiver accepts %d", postbox.ErrTooLarge, len(m.Data), c.max)
 	}
 	c.mu.Lock()
-	closed := c.closed
+	closed, err := c.closed, c.err
 	c.mu.Unlock()
-	if closed {
+	switch {
+	case closed:
 		return postbox.ErrClosed
+	case err != nil:
+		return err
+	case c.inst == "":
+		return fmt.Errorf("%w: no endpoint answered %s when this connection was made", postbox.ErrNoEndpoint, c.subject)
 	}
 	if st := c.nc.Status(); st != gonats.CONNECTED {
-		return fmt.Errorf("%w: not connected to NATS (%v)", postbox.ErrPeerGone, st)
+		err := fmt.Errorf("%w: not connected to NATS (%v)", postbox.ErrPeerGone, st)
+		c.fail(err)
+		return err
 	}
 	return nil
 }
 
+// publishFailed maps a publish error; anything but an oversized message
+// leaves the stream in an unknown state, so the connection fails.
+func (c *conn) publishFailed(err error) error {
+	if errors.Is(err, gonats.ErrMaxPayload) {
+		return fmt.Errorf("%w: %v", postbox.ErrTooLarge, err)
+	}
+	err = fmt.Errorf("%w: %v", postbox.ErrPeerGone, err)
+	c.fail(err)
+	return err
+}
+
+// publishErr maps an error from publishing.
 func publishErr(err error) error {
 	switch {
 	case errors.Is(err, gonats.ErrMaxPayload):
@@ -186,7 +224,18 @@ func publishErr(err error) error {
 func (c *conn) acquire(ctx context.Context, block bool) error {
 	for {
 		c.mu.Lock()
-		if c.slots > 0 {
+		switch {
+		case c.closed:
+			c.mu.Unlock()
+			return postbox.ErrClosed
+		case c.err != nil:
+			err := c.err
+			c.mu.Unlock()
+			return err
+		case c.slots > 0:
+			if c.slots == c.window && len(c.pending) == 0 {
+				c.lastHeard = time.Now() // liveness counts from the first outstanding message
+			}
 			c.slots--
 			c.mu.Unlock()
 			return nil
@@ -197,17 +246,16 @@ func (c *conn) acquire(ctx context.Context, block bool) error {
 		}
 		select {
 		case <-c.space:
+		case <-c.dead:
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %w", postbox.ErrQueueFull, ctxErr(ctx))
-		case <-c.stop:
-			return postbox.ErrClosed
 		}
 	}
 }
 
-// release frees a slot. c.mu is held.
-func (c *conn) release() {
-	c.slots++
+// release frees n slots. c.mu is held.
+func (c *conn) release(n int) {
+	c.slots = min(c.slots+n, c.window)
 	signal(c.space)
 }
 
@@ -219,67 +267,109 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// unregister forgets a request that was never published.
-func (c *conn) unregister(seq uint64) {
+// register records w under a new sequence number.
+func (c *conn) register(w *waiter, holdsSlot bool) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if w := c.pending[seq]; w != nil {
-		delete(c.pending, seq)
-		c.release()
+	if c.err != nil {
+		if holdsSlot {
+			c.release(1)
+		}
+		return 0, c.err
 	}
+	if len(c.pending) == 0 && c.slots == c.window {
+		c.lastHeard = time.Now()
+	}
+	c.seq++
+	w.reply = c.inbox + "." + strconv.FormatUint(c.seq, 10)
+	c.pending[c.seq] = w
+	return c.seq, nil
 }
 
-// abandon forgets a Send whose caller gave up. It reports false when the
-// answer came first.
+// abandon forgets a Send or Sync whose caller gave up. It reports false
+// when the answer came first.
 func (c *conn) abandon(seq uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.pending[seq] == nil {
+	w := c.pending[seq]
+	if w == nil {
 		return false
 	}
 	delete(c.pending, seq)
-	c.release()
+	if !w.sync {
+		c.release(1)
+	}
 	return true
 }
 
-// onAnswer handles a message on the inbox: a reply, a heartbeat, a Post's
-// acknowledgement, or NATS's "no responders".
+// onAnswer handles a message on the inbox: credit (INBOX.c), "no
+// responders" for a Post (INBOX.p), or the answer to a Send or Sync
+// (INBOX.SEQ).
 func (c *conn) onAnswer(m *gonats.Msg) {
-	seq, err := strconv.ParseUint(m.Subject[strings.LastIndexByte(m.Subject, '.')+1:], 10, 64)
-	if err != nil {
+	token := m.Subject[strings.LastIndexByte(m.Subject, '.')+1:]
+	gone := m.Header.Get(natsStatus) == noResponders
+	c.mu.Lock()
+	c.lastHeard = time.Now()
+	switch token {
+	case "c":
+		c.creditLocked(m)
+		c.mu.Unlock()
+		return
+	case "p":
+		c.mu.Unlock()
+		if gone {
+			c.fail(c.instanceGone())
+		}
 		return
 	}
-	status := m.Header.Get(HeaderStatus)
-	c.mu.Lock()
+	seq, _ := strconv.ParseUint(token, 10, 64)
 	w := c.pending[seq]
 	if w == nil {
 		c.mu.Unlock()
 		return
 	}
-	if status == StatusWorking {
-		w.heard = time.Now()
-		c.mu.Unlock()
-		return
-	}
 	delete(c.pending, seq)
-	c.release()
-	if w.post {
-		if status != StatusAccepted {
-			c.loseLocked(answerErr(m, c.subject))
-		}
-		c.mu.Unlock()
-		signal(c.acked)
-		return
+	if !w.sync {
+		c.release(1)
+	} else if !gone {
+		c.synced = max(c.synced, w.target)
 	}
 	c.mu.Unlock()
+	if gone {
+		err := c.instanceGone()
+		c.finish(w, postbox.Reply{}, err)
+		c.fail(err)
+		return
+	}
 	rep, err := c.decode(m)
 	c.finish(w, rep, err)
 }
 
+// instanceGone: NATS says nobody listens on the instance's subject any
+// more — the endpoint process closed or died.
+func (c *conn) instanceGone() error {
+	return fmt.Errorf("%w: the %s instance is gone (no responders)", postbox.ErrPeerGone, c.subject)
+}
+
+// creditLocked applies a credit message. c.mu is held.
+func (c *conn) creditLocked(m *gonats.Msg) {
+	n, _ := strconv.ParseUint(m.Header.Get(HeaderCredit), 10, 64)
+	refused, _ := strconv.ParseUint(m.Header.Get(HeaderRefused), 10, 64)
+	n = min(n, c.posted-c.credited)
+	c.credited += n
+	if refused = min(refused, n); refused > 0 {
+		c.refusals += refused
+		if c.refusal == nil {
+			c.refusal = answerErr(m)
+		}
+	}
+	c.release(int(n))
+}
+
 // decode turns a final answer into the Send's outcome.
 func (c *conn) decode(m *gonats.Msg) (postbox.Reply, error) {
-	if m.Header.Get(natsStatus) == noResponders || m.Header.Get(HeaderError) != "" {
-		return postbox.Reply{}, answerErr(m, c.subject)
+	if m.Header.Get(HeaderError) != "" {
+		return postbox.Reply{}, answerErr(m)
 	}
 	if len(m.Data) > c.replyMax {
 		return postbox.Reply{}, fmt.Errorf("%w: reply of %d bytes, the limit is %d", postbox.ErrTooLarge, len(m.Data), c.replyMax)
@@ -289,10 +379,7 @@ func (c *conn) decode(m *gonats.Msg) (postbox.Reply, error) {
 }
 
 // answerErr decodes an error answer.
-func answerErr(m *gonats.Msg, subject string) error {
-	if m.Header.Get(natsStatus) == noResponders {
-		return fmt.Errorf("%w: nobody serves %s", postbox.ErrNoEndpoint, subject)
-	}
+func answerErr(m *gonats.Msg) error {
 	code, err := strconv.Atoi(m.Header.Get(HeaderError))
 	if err != nil || !driver.Code(code).Valid() {
 		code = int(driver.CodeHandler)
@@ -308,46 +395,20 @@ func (c *conn) finish(w *waiter, rep postbox.Reply, err error) {
 	w.ch <- result{rep, err}
 }
 
-// loseLocked counts a Post that was never acknowledged. c.mu is held.
-func (c *conn) loseLocked(err error) {
-	c.lost++
-	if c.lostErr == nil {
-		c.lostErr = err
-	}
-}
-
-func (c *conn) lose(err error) {
+// fail ends the connection with err: every waiter gets it, and Posts not
+// confirmed are lost.
+func (c *conn) fail(err error) {
 	c.mu.Lock()
-	c.loseLocked(err)
-	c.mu.Unlock()
-}
-
-// expire fails what has been silent for longer than the liveness period.
-func (c *conn) expire(now time.Time) {
-	c.failWhere(func(w *waiter) bool { return now.Sub(w.heard) > c.liveness },
-		fmt.Errorf("%w: no sign of life from %s for %v", postbox.ErrPeerGone, c.subject, c.liveness))
-}
-
-func (c *conn) failAll(err error) { c.failWhere(func(*waiter) bool { return true }, err) }
-
-func (c *conn) failWhere(match func(*waiter) bool, err error) {
-	var sends []*waiter
-	c.mu.Lock()
-	for seq, w := range c.pending {
-		if !match(w) {
-			continue
-		}
-		delete(c.pending, seq)
-		c.release()
-		if w.post {
-			c.loseLocked(err)
-		} else {
-			sends = append(sends, w)
-		}
+	if c.err != nil {
+		c.mu.Unlock()
+		return
 	}
+	c.err = err
+	close(c.dead)
+	waiters := c.pending
+	c.pending = map[uint64]*waiter{}
 	c.mu.Unlock()
-	signal(c.acked)
-	for _, w := range sends {
+	for _, w := range waiters {
 		c.finish(w, postbox.Reply{}, err)
 	}
 }

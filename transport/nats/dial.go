@@ -15,14 +15,13 @@ import (
 	"github.com/postbox-ipc/postbox/driver"
 )
 
-// defaultWindow bounds a durable conn's unacknowledged Posts, and any conn's
-// before the endpoint said how long its queue is.
+// defaultWindow bounds a durable conn's unacknowledged Posts.
 const defaultWindow = 1024
 
 // Dial implements driver.Transport: addr is "host:port/NAME". It asks the
-// endpoint for its limits first, so a name nobody serves fails with
-// ErrNoEndpoint at once — unless the Transport is Durable, whose Posts are
-// kept for an endpoint that has not started yet.
+// name's queue group for an instance (the handshake), so a name nobody
+// serves fails with ErrNoEndpoint at once — unless the Transport is
+// Durable, whose Posts are kept for an endpoint that has not started yet.
 func (t *Transport) Dial(ctx context.Context, addr string, cfg *driver.DialConfig) (driver.Conn, error) {
 	a, err := parseAddr(addr, true)
 	if err != nil {
@@ -33,24 +32,49 @@ func (t *Transport) Dial(ctx context.Context, addr string, cfg *driver.DialConfi
 		return nil, err
 	}
 	c := newConn(t, nc, a, cfg)
-	if err := c.start(); err != nil {
+	if err := c.start(ctx, cfg); err != nil {
 		c.Close()
 		return nil, err
-	}
-	if err := c.hello(ctx, cfg); err != nil && !(t.Durable && errors.Is(err, postbox.ErrNoEndpoint)) {
-		c.Close()
-		return nil, err
-	}
-	if t.Durable {
-		if err := c.startDurable(ctx); err != nil {
-			c.Close()
-			return nil, err
-		}
 	}
 	return c, nil
 }
 
-// hello asks the endpoint for its PID, size limit and queue length.
+func newConn(t *Transport, nc *gonats.Conn, a address, cfg *driver.DialConfig) *conn {
+	inbox := nc.NewInbox()
+	return &conn{t: t, nc: nc, subject: t.subject(a.name), durableSubj: t.durableSubject(a.name),
+		inbox: inbox, sender: strconv.Itoa(os.Getpid()) + "/" + inbox,
+		max:      int(min(int64(driver.MaxSizeOr(cfg.MaxSize)), nc.MaxPayload()-headerRoom)),
+		replyMax: int(driver.MaxSizeOr(cfg.MaxSize)), window: 1, slots: 1,
+		liveness: t.liveness(), closeTO: driver.CloseOr(cfg.CloseTimeout),
+		pending: map[uint64]*waiter{}, space: make(chan struct{}, 1), dead: make(chan struct{}),
+		stop: make(chan struct{}),
+		peer: postbox.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: Scheme + "://" + a.display + "/" + a.name}}
+}
+
+// start subscribes to the inbox, shakes hands and starts the watchdog.
+func (c *conn) start(ctx context.Context, cfg *driver.DialConfig) error {
+	if _, err := c.nc.Subscribe(c.inbox+".*", c.onAnswer); err != nil {
+		return fmt.Errorf("subscribe %s: %w", c.inbox, err)
+	}
+	err := c.hello(ctx, cfg)
+	if c.t.Durable && errors.Is(err, postbox.ErrNoEndpoint) {
+		err = nil // Posts wait in the stream; Sends fail until a redial
+	}
+	if err != nil {
+		return err
+	}
+	if c.t.Durable {
+		if err := c.startDurable(ctx); err != nil {
+			return err
+		}
+	}
+	c.wg.Add(1)
+	go c.watchdog()
+	return nil
+}
+
+// hello asks the name's queue group for an instance, with its PID, size
+// limit and window.
 func (c *conn) hello(ctx context.Context, cfg *driver.DialConfig) error {
 	hctx, cancel := context.WithTimeout(ctx, driver.HandshakeOr(cfg.HandshakeTimeout))
 	defer cancel()
@@ -63,7 +87,10 @@ func (c *conn) hello(ctx context.Context, cfg *driver.DialConfig) error {
 		return ctxErr(ctx)
 	case err != nil:
 		return fmt.Errorf("%w: %s did not answer: %v", postbox.ErrNoEndpoint, c.subject, err)
+	case res.Header.Get(HeaderInstance) == "":
+		return fmt.Errorf("%w: %s answered the handshake without an instance", postbox.ErrProtocol, c.subject)
 	}
+	c.inst = res.Header.Get(HeaderInstance)
 	if pid, err := strconv.Atoi(res.Header.Get(HeaderPID)); err == nil {
 		c.peer.PID = pid
 	}
@@ -71,35 +98,8 @@ func (c *conn) hello(ctx context.Context, cfg *driver.DialConfig) error {
 		c.max = min(c.max, n)
 	}
 	if n, err := strconv.Atoi(res.Header.Get(HeaderWindow)); err == nil && n > 0 {
-		c.mu.Lock()
-		c.slots += n - c.window
-		c.window = n
-		c.mu.Unlock()
+		c.window, c.slots = n, n
 	}
-	return nil
-}
-
-func newConn(t *Transport, nc *gonats.Conn, a address, cfg *driver.DialConfig) *conn {
-	c := &conn{t: t, nc: nc, subject: t.subject(a.name), ctl: t.ctlSubject(a.name),
-		inbox: nc.NewInbox(), sender: strconv.Itoa(os.Getpid()) + "/" + nc.NewInbox()[len(gonats.InboxPrefix):],
-		max:      int(min(int64(driver.MaxSizeOr(cfg.MaxSize)), nc.MaxPayload()-headerRoom)),
-		replyMax: int(driver.MaxSizeOr(cfg.MaxSize)), window: defaultWindow, slots: defaultWindow,
-		liveness: t.liveness(), closeTO: driver.CloseOr(cfg.CloseTimeout),
-		pending: map[uint64]*waiter{}, space: make(chan struct{}, 1), acked: make(chan struct{}, 1), stop: make(chan struct{}),
-		peer: postbox.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: Scheme + "://" + a.display + "/" + a.name}}
-	c.durableSubj = t.durableSubject(a.name)
-	return c
-}
-
-// start subscribes to the conn's inbox and starts its watchdog.
-func (c *conn) start() error {
-	sub, err := c.nc.Subscribe(c.inbox+".*", c.onAnswer)
-	if err != nil {
-		return fmt.Errorf("subscribe %s: %w", c.inbox, err)
-	}
-	c.sub = sub
-	c.wg.Add(1)
-	go c.watchdog()
 	return nil
 }
 
@@ -115,8 +115,18 @@ func (c *conn) startDurable(ctx context.Context) error {
 	return ensureStream(ctx, js, c.t)
 }
 
-// watchdog fails Sends and Posts that have shown no sign of life for the
-// liveness period, and everything when the NATS connection is down.
+// lose counts a durable Post JetStream did not take.
+func (c *conn) lose(err error) {
+	c.mu.Lock()
+	c.refusals++
+	if c.refusal == nil {
+		c.refusal = fmt.Errorf("%w: jetstream: %v", postbox.ErrPeerGone, err)
+	}
+	c.mu.Unlock()
+}
+
+// watchdog fails the connection when the instance has been silent for
+// the liveness period while messages are outstanding, or NATS is down.
 func (c *conn) watchdog() {
 	defer c.wg.Done()
 	tk := time.NewTicker(c.liveness / 4)
@@ -126,11 +136,17 @@ func (c *conn) watchdog() {
 		case <-c.stop:
 			return
 		case now := <-tk.C:
-			if c.nc.Status() != gonats.CONNECTED {
-				c.failAll(fmt.Errorf("%w: disconnected from NATS (%v)", postbox.ErrPeerGone, c.nc.Status()))
+			if st := c.nc.Status(); st != gonats.CONNECTED {
+				c.fail(fmt.Errorf("%w: disconnected from NATS (%v)", postbox.ErrPeerGone, st))
 				continue
 			}
-			c.expire(now)
+			c.mu.Lock()
+			busy := c.slots < c.window || len(c.pending) > 0
+			silent := now.Sub(c.lastHeard) > c.liveness
+			c.mu.Unlock()
+			if busy && silent {
+				c.fail(fmt.Errorf("%w: no sign of life from %s for %v", postbox.ErrPeerGone, c.subject, c.liveness))
+			}
 		}
 	}
 }

@@ -18,27 +18,36 @@ const (
 	HeaderID      = "Postbox-Id"      // message ID
 	HeaderW       = "Postbox-W"       // W
 	HeaderL       = "Postbox-L"       // L
-	HeaderKind    = "Postbox-Kind"    // "post" (acknowledged Post) or "hello"; absent: Send if there is a reply subject
-	HeaderSender  = "Postbox-Sender"  // "PID/ID" of a Postbox client; asks for heartbeats
+	HeaderKind    = "Postbox-Kind"    // a Kind value; absent: a Send if there is a reply subject, else a Post
+	HeaderSender  = "Postbox-Sender"  // "PID/INBOX" of a Postbox client, which gets credit and heartbeats at INBOX.c
 	HeaderTimeout = "Postbox-Timeout" // nanoseconds the sender still waits
-	HeaderCancel  = "Postbox-Cancel"  // on the control subject: the reply subject of a Send given up
+	HeaderCancel  = "Postbox-Cancel"  // KindCancel: the reply subject of the Send given up
 
 	// On answers from an endpoint.
 	HeaderResult   = "Postbox-Result"   // Reply.Result
 	HeaderError    = "Postbox-Error"    // error code; the payload is the error text
-	HeaderStatus   = "Postbox-Status"   // StatusAccepted or StatusWorking
+	HeaderStatus   = "Postbox-Status"   // StatusAccepted or StatusSynced
+	HeaderCredit   = "Postbox-Credit"   // on INBOX.c: Posts handled or refused since the last credit
+	HeaderRefused  = "Postbox-Refused"  // on INBOX.c: how many of those were refused, not handled
 	HeaderEndpoint = "Postbox-Endpoint" // the answering endpoint's name (hello, broadcast)
+	HeaderInstance = "Postbox-Instance" // hello: the subject of this endpoint instance
 	HeaderMaxSize  = "Postbox-Max-Size" // hello: the largest payload accepted
-	HeaderWindow   = "Postbox-Window"   // hello: the queue length per sender
-	HeaderPID      = "Postbox-Pid"      // hello: the endpoint's PID
+	HeaderWindow   = "Postbox-Window"   // hello: messages a sender may have outstanding
+	HeaderPID      = "Postbox-Pid"      // hello, broadcast: the endpoint's PID
 )
 
-// Values of HeaderKind and HeaderStatus.
+// Values of HeaderKind.
 const (
-	KindPost       = "post"
-	KindHello      = "hello"
-	StatusAccepted = "accepted" // a Post is in the endpoint's queue; a broadcast reached it
-	StatusWorking  = "working"  // heartbeat: the Send is queued or being handled
+	KindPost   = "post"   // a Post from a Postbox client, credited when handled
+	KindHello  = "hello"  // Dial's handshake
+	KindSync   = "sync"   // Flush: answered once every earlier Post is in the queue
+	KindCancel = "cancel" // the sender gave up on a Send
+)
+
+// Values of HeaderStatus.
+const (
+	StatusAccepted = "accepted" // a broadcast reached the endpoint
+	StatusSynced   = "synced"   // the answer to KindSync
 )
 
 // natsStatus is the header NATS itself uses for "no responders" (503).

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/driver/drivertest"
 	"github.com/postbox-ipc/postbox/transport/nats/internal/natstest"
 )
 
@@ -18,7 +19,7 @@ func TestMain(m *testing.M) {
 	if helperMain() {
 		return
 	}
-	goleak.VerifyTestMain(m)
+	drivertest.Main(m, target)
 }
 
 // recorder is a handler that remembers what it received.
@@ -74,6 +75,8 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...func(*server.Options)) *env {
 	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // runs last
 	s := natstest.Server(t, opts...)
 	return &env{srv: s, hp: natstest.HostPort(s)}
 }

@@ -18,25 +18,33 @@ import (
 
 // msgBuffer is how many received messages may wait for the endpoint's
 // reader; beyond it NATS drops them (a slow consumer), and their senders
-// learn of it through liveness.
+// learn of it through liveness. Credit keeps Postbox senders well below it.
 const msgBuffer = 1 << 16
 
 // idleSender is how long a sender's queue stays attached without traffic.
 const idleSender = time.Minute
 
-// listener is one endpoint's presence on NATS.
+// listener is one endpoint instance on NATS. It receives on the name's
+// subject in a queue group (hellos, plain NATS clients), on its own
+// instance subject (the Postbox clients whose Dial it answered) and on the
+// broadcast subject.
 type listener struct {
-	t     *Transport
-	nc    *gonats.Conn
-	loop  *driver.Loop
-	cfg   *driver.ListenConfig
-	log   *slog.Logger
-	name  string
-	addr  string
-	max   int // largest payload accepted
-	subs  []*gonats.Subscription
-	msgs  chan *gonats.Msg
-	durab *durableConsumer
+	t      *Transport
+	nc     *gonats.Conn
+	loop   *driver.Loop
+	cfg    *driver.ListenConfig
+	log    *slog.Logger
+	name   string
+	addr   string
+	inst   string // this instance's subject
+	max    int    // largest payload accepted
+	outMax int    // largest reply the server carries
+	window int    // messages a sender may have outstanding
+	inline bool   // run handlers in the reader when idle
+	subs   []*gonats.Subscription
+	front  chan *gonats.Msg // the name's subject and broadcasts: never handled inline
+	msgs   chan *gonats.Msg // the instance subject: Postbox connections
+	durab  *durableConsumer
 
 	gen  atomic.Uint64 // bumped when another reader takes over
 	seq  atomic.Uint64 // Send numbers
@@ -45,17 +53,15 @@ type listener struct {
 
 	mu       sync.Mutex
 	senders  map[string]*sender
-	inflight map[string]*flight // by reply subject
+	inflight map[string]flight // Sends by reply subject, for cancellation
 	closed   bool
 	once     sync.Once
 }
 
 // flight is a Send queued or being handled.
 type flight struct {
-	s     *sender
-	seq   uint64
-	since time.Time
-	hb    bool // the sender wants heartbeats
+	s   *sender
+	seq uint64
 }
 
 // Listen implements driver.Transport: addr is "host:port/NAME" or, from
@@ -76,15 +82,19 @@ func (t *Transport) Listen(ctx context.Context, addr string, loop *driver.Loop, 
 		return nil, err
 	}
 	l := &listener{t: t, nc: nc, loop: loop, cfg: cfg, log: driver.LoggerOr(cfg.Logger), name: a.name,
-		addr: Scheme + "://" + a.display + "/" + a.name, msgs: make(chan *gonats.Msg, msgBuffer),
-		stop: make(chan struct{}), senders: map[string]*sender{}, inflight: map[string]*flight{}}
-	l.max = int(min(int64(driver.MaxSizeOr(cfg.MaxSize)), nc.MaxPayload()-headerRoom))
+		addr: Scheme + "://" + a.display + "/" + a.name, inst: t.instSubject(nc.NewInbox()[len(gonats.InboxPrefix):]),
+		window: cfg.QueueLenOr(), inline: loop.Concurrency() == 1,
+		front: make(chan *gonats.Msg, msgBuffer), msgs: make(chan *gonats.Msg, msgBuffer),
+		stop: make(chan struct{}), senders: map[string]*sender{}, inflight: map[string]flight{}}
+	l.outMax = int(nc.MaxPayload() - headerRoom)
+	l.max = min(int(driver.MaxSizeOr(cfg.MaxSize)), l.outMax)
 	if err := l.subscribe(ctx); err != nil {
 		l.Close()
 		return nil, err
 	}
-	l.wg.Add(2)
+	l.wg.Add(3)
 	go l.readLoop(0)
+	go l.frontLoop()
 	go l.ticker()
 	return l, nil
 }
@@ -95,22 +105,18 @@ const headerRoom = 1024
 
 func (l *listener) subscribe(ctx context.Context) error {
 	t := l.t
-	main, err := l.nc.ChanQueueSubscribe(t.subject(l.name), t.queue(), l.msgs)
-	if err != nil {
-		return fmt.Errorf("subscribe %s: %w", t.subject(l.name), err)
+	for _, s := range []struct {
+		subj, queue string
+		ch          chan *gonats.Msg
+	}{{t.subject(l.name), t.queue(), l.front}, {l.inst, "", l.msgs}, {t.allSubject(), "", l.front}} {
+		sub, err := l.nc.ChanQueueSubscribe(s.subj, s.queue, s.ch)
+		if err != nil {
+			return fmt.Errorf("subscribe %s: %w", s.subj, err)
+		}
+		l.subs = append(l.subs, sub)
 	}
-	l.subs = append(l.subs, main)
-	all, err := l.nc.ChanSubscribe(t.allSubject(), l.msgs)
-	if err != nil {
-		return fmt.Errorf("subscribe %s: %w", t.allSubject(), err)
-	}
-	l.subs = append(l.subs, all)
-	ctl, err := l.nc.Subscribe(t.ctlSubject(l.name), l.control)
-	if err != nil {
-		return fmt.Errorf("subscribe %s: %w", t.ctlSubject(l.name), err)
-	}
-	l.subs = append(l.subs, ctl)
 	if t.Durable {
+		var err error
 		if l.durab, err = l.startDurable(ctx); err != nil {
 			return err
 		}
@@ -123,9 +129,9 @@ func (l *listener) subscribe(ctx context.Context) error {
 
 func (l *listener) Addr() string { return l.addr }
 
-// readLoop handles received messages until the listener closes or another
-// reader takes over (gen changes), which Watch arranges while a handler
-// runs inline here.
+// readLoop handles messages from Postbox connections until the listener
+// closes or another reader takes over (gen changes), which Watch arranges
+// while a handler runs inline here.
 func (l *listener) readLoop(gen uint64) {
 	defer l.wg.Done()
 	for l.gen.Load() == gen {
@@ -133,7 +139,21 @@ func (l *listener) readLoop(gen uint64) {
 		case <-l.stop:
 			return
 		case m := <-l.msgs:
-			l.handle(m)
+			l.handle(m, l.inline)
+		}
+	}
+}
+
+// frontLoop handles hellos, broadcasts and plain NATS clients. It never
+// runs a handler itself, so a busy handler cannot hold up a new Dial.
+func (l *listener) frontLoop() {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case m := <-l.front:
+			l.handle(m, false)
 		}
 	}
 }
@@ -150,35 +170,33 @@ func (l *listener) takeOver() {
 	go l.readLoop(gen)
 }
 
-// ticker sends heartbeats for Sends in flight and forgets idle senders.
+// ticker sends heartbeats (with any credit due) to senders with work in
+// progress, and forgets idle senders.
 func (l *listener) ticker() {
 	defer l.wg.Done()
-	every := l.t.liveness() / 4
-	tk := time.NewTicker(every)
+	tk := time.NewTicker(l.t.liveness() / 4)
 	defer tk.Stop()
 	for {
 		select {
 		case <-l.stop:
 			return
 		case now := <-tk.C:
-			l.heartbeat(now, every)
+			for _, s := range l.senderList() {
+				s.heartbeat()
+			}
 			l.forgetIdle(now)
 		}
 	}
 }
 
-func (l *listener) heartbeat(now time.Time, every time.Duration) {
-	var to []string
+func (l *listener) senderList() []*sender {
 	l.mu.Lock()
-	for reply, f := range l.inflight {
-		if f.hb && now.Sub(f.since) >= every/2 {
-			to = append(to, reply)
-		}
+	defer l.mu.Unlock()
+	out := make([]*sender, 0, len(l.senders))
+	for _, s := range l.senders {
+		out = append(out, s)
 	}
-	l.mu.Unlock()
-	for _, reply := range to {
-		l.nc.PublishMsg(&gonats.Msg{Subject: reply, Header: gonats.Header{HeaderStatus: {StatusWorking}}})
-	}
+	return out
 }
 
 func (l *listener) forgetIdle(now time.Time) {
@@ -192,18 +210,7 @@ func (l *listener) forgetIdle(now time.Time) {
 	}
 }
 
-// control handles the control subject: a sender gave up on a Send.
-func (l *listener) control(m *gonats.Msg) {
-	reply := m.Header.Get(HeaderCancel)
-	l.mu.Lock()
-	f := l.inflight[reply]
-	l.mu.Unlock()
-	if f != nil {
-		f.s.src.Cancel(f.seq, context.Canceled)
-	}
-}
-
-// Close unsubscribes, answers what was received but not handled, and waits
+// Close unsubscribes, refuses what was received but not handled, and waits
 // for its goroutines. Handlers still running inline finish first.
 func (l *listener) Close() error {
 	l.once.Do(func() {
@@ -222,7 +229,7 @@ func (l *listener) Close() error {
 		}
 		close(l.stop)
 		l.wg.Wait()
-		l.refuseQueued()
+		l.refuseUnread()
 		l.mu.Lock()
 		senders := l.senders
 		l.senders = nil
@@ -235,28 +242,60 @@ func (l *listener) Close() error {
 	return nil
 }
 
-// refuseQueued tells the senders of messages never read that the endpoint
+// refuseUnread tells the senders of messages never read that the endpoint
 // closed.
-func (l *listener) refuseQueued() {
+func (l *listener) refuseUnread() {
 	for {
+		var m *gonats.Msg
 		select {
-		case m := <-l.msgs:
-			if m.Reply != "" {
-				l.replyErr(m, postbox.ErrClosed, false)
-			}
+		case m = <-l.msgs:
+		case m = <-l.front:
 		default:
 			return
+		}
+		if m.Reply != "" && m.Header.Get(HeaderKind) == "" {
+			l.replyErr(m, postbox.ErrClosed, m.Subject == l.t.allSubject())
 		}
 	}
 }
 
-// hello answers a Dial's handshake.
+// hello answers a Dial's handshake: the sender talks to this instance
+// from now on.
 func (l *listener) hello(m *gonats.Msg) {
 	h := gonats.Header{
 		HeaderEndpoint: {l.name},
+		HeaderInstance: {l.inst},
 		HeaderMaxSize:  {strconv.Itoa(l.max)},
-		HeaderWindow:   {strconv.Itoa(l.cfg.QueueLenOr())},
+		HeaderWindow:   {strconv.Itoa(l.window)},
 		HeaderPID:      {strconv.Itoa(os.Getpid())},
 	}
-	l.nc.PublishMsg(&gonats.Msg{Subject: m.Reply, Header: h})
+	l.publish(&gonats.Msg{Subject: m.Reply, Header: h})
+}
+
+// cancel tells the handler of a Send that its sender gave up.
+func (l *listener) cancel(reply string) {
+	l.mu.Lock()
+	f, ok := l.inflight[reply]
+	l.mu.Unlock()
+	if ok {
+		f.s.src.Cancel(f.seq, context.Canceled)
+	}
+}
+
+func (l *listener) track(reply string, f flight) {
+	l.mu.Lock()
+	l.inflight[reply] = f
+	l.mu.Unlock()
+}
+
+func (l *listener) untrack(reply string) {
+	l.mu.Lock()
+	delete(l.inflight, reply)
+	l.mu.Unlock()
+}
+
+func (l *listener) publish(m *gonats.Msg) {
+	if err := l.nc.PublishMsg(m); err != nil {
+		l.log.Warn("postbox: nats: answer lost", "endpoint", l.name, "subject", m.Subject, "err", err)
+	}
 }

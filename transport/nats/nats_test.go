@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,9 +50,11 @@ func TestNoEndpoint(t *testing.T) {
 	ep := e.listen(t, "brief", newRecorder())
 	c := e.dial(t, "brief")
 	ep.Close()
-	// No responders is immediate: the deadline is far away.
-	if _, err := c.Send(testCtx(t), postbox.Message{}); !errors.Is(err, postbox.ErrNoEndpoint) {
-		t.Fatalf("send after the endpoint closed: %v, want ErrNoEndpoint", err)
+	// NATS says at once that nobody listens any more: the minute-long
+	// deadline and the liveness period are far away.
+	_, err := c.Send(testCtx(t), postbox.Message{})
+	if !errors.Is(err, postbox.ErrPeerGone) || !strings.Contains(err.Error(), "no responders") {
+		t.Fatalf("send after the endpoint closed: %v, want ErrPeerGone from no responders", err)
 	}
 }
 
@@ -164,21 +167,24 @@ func TestPostPushBack(t *testing.T) {
 	}
 }
 
-// TestPostUnacknowledged: Posts that nothing acknowledges are reported by
-// Flush, never dropped unseen.
+// TestPostUnacknowledged: Posts to an instance that never shows a sign of
+// life are reported by Flush and Close, never dropped unseen.
 func TestPostUnacknowledged(t *testing.T) {
 	e := newEnv(t)
 	nc := e.plain(t)
 	// A responder that answers the Dial's hello and ignores everything else.
 	sub, err := nc.Subscribe("postbox.mute", func(m *gonats.Msg) {
-		if m.Header.Get(pbnats.HeaderKind) == pbnats.KindHello {
-			m.RespondMsg(&gonats.Msg{Header: gonats.Header{pbnats.HeaderWindow: {"100"}}})
-		}
+		m.RespondMsg(&gonats.Msg{Header: gonats.Header{pbnats.HeaderWindow: {"100"}, pbnats.HeaderInstance: {"postbox.$inst.mute"}}})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
+	sink, err := nc.SubscribeSync("postbox.$inst.mute")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Unsubscribe()
 	nc.Flush()
 	c, err := postbox.Dial(testCtx(t), e.addr("mute"), postbox.WithCloseTimeout(time.Minute))
 	if err != nil {
@@ -194,8 +200,8 @@ func TestPostUnacknowledged(t *testing.T) {
 	if !errors.As(err, &lost) || lost.Count != 3 || !errors.Is(err, postbox.ErrPeerGone) {
 		t.Fatalf("Flush: %v, want 3 posts lost, ErrPeerGone", err)
 	}
-	if err := c.Close(); err != nil {
-		t.Fatalf("Close after the loss was reported: %v", err)
+	if err := c.Close(); !errors.As(err, &lost) || lost.Count != 3 {
+		t.Fatalf("Close after the loss: %v, want the *LostError again", err)
 	}
 }
 
@@ -224,7 +230,7 @@ func TestPostWhileDisconnected(t *testing.T) {
 	}
 	err = c.Flush(testCtx(t))
 	var lost *postbox.LostError
-	if accepted > 0 && (!errors.As(err, &lost) || lost.Count != accepted) || accepted == 0 && err != nil {
+	if accepted > 0 && (!errors.As(err, &lost) || lost.Count != accepted) || accepted == 0 && !errors.Is(err, postbox.ErrPeerGone) {
 		t.Fatalf("Flush after %d posts were sent into the void: %v", accepted, err)
 	}
 }
@@ -271,19 +277,35 @@ func TestPlainClient(t *testing.T) {
 	}
 }
 
+// TestReplicasShareTheLoad: each connection sticks to the replica that
+// answered its Dial (keeping its messages in order), so connections spread
+// over replicas; plain NATS requests spread one by one.
 func TestReplicasShareTheLoad(t *testing.T) {
 	e := newEnv(t)
 	a, b := newRecorder(), newRecorder()
 	e.listen(t, "worker", a)
 	e.listen(t, "worker", b)
-	c := e.dial(t, "worker")
-	for range 200 {
-		if _, err := c.Send(testCtx(t), postbox.Message{}); err != nil {
+	const conns, each = 40, 5
+	for range conns {
+		c := e.dial(t, "worker")
+		for range each {
+			if _, err := c.Send(testCtx(t), postbox.Message{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	na, nb := len(a.all()), len(b.all())
+	if na == 0 || nb == 0 || na+nb != conns*each || na%each != 0 {
+		t.Fatalf("replicas handled %d and %d of %d (in whole connections of %d)", na, nb, conns*each, each)
+	}
+	nc := e.plain(t)
+	for range 100 {
+		if _, err := nc.Request("postbox.worker", nil, 10*time.Second); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(a.all()) == 0 || len(b.all()) == 0 || len(a.all())+len(b.all()) != 200 {
-		t.Fatalf("replicas handled %d and %d of 200", len(a.all()), len(b.all()))
+	if len(a.all()) == na || len(b.all()) == nb {
+		t.Fatalf("plain requests all went to one replica: %d and %d", len(a.all())-na, len(b.all())-nb)
 	}
 }
 

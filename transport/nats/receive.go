@@ -17,31 +17,39 @@ import (
 // maxErrorText bounds the error text sent back to a sender.
 const maxErrorText = 4 << 10
 
-// handle turns one received NATS message into a request for the loop.
-func (l *listener) handle(m *gonats.Msg) {
-	broadcast := m.Subject == l.t.allSubject()
-	kind := m.Header.Get(HeaderKind)
-	if kind == KindHello && m.Reply != "" {
-		l.hello(m)
+// handle acts on one received NATS message; inline lets a handler run in
+// the calling goroutine.
+func (l *listener) handle(m *gonats.Msg, inline bool) {
+	switch m.Header.Get(HeaderKind) {
+	case KindHello:
+		if m.Reply != "" {
+			l.hello(m)
+		}
+		return
+	case KindCancel:
+		l.cancel(m.Header.Get(HeaderCancel))
+		return
+	case KindSync:
+		// Every earlier message from this sender has been read, so every
+		// earlier Post is in the queue.
+		l.publish(&gonats.Msg{Subject: m.Reply, Header: gonats.Header{HeaderStatus: {StatusSynced}}})
 		return
 	}
-	isSend := m.Reply != "" && kind != KindPost
+	l.request(m, inline)
+}
+
+// request turns a Send or Post into a request for the loop.
+func (l *listener) request(m *gonats.Msg, inline bool) {
+	broadcast := m.Subject == l.t.allSubject()
+	isSend := m.Reply != "" && m.Header.Get(HeaderKind) == ""
 	s, err := l.senderFor(m.Header.Get(HeaderSender))
-	if err == nil && len(m.Data) > l.max {
-		err = fmt.Errorf("%w: %d bytes, %s accepts %d", postbox.ErrTooLarge, len(m.Data), l.name, l.max)
-	}
 	r := driver.NewRequest()
 	if err == nil {
-		err = readMessage(m.Header, &r.Msg)
-		if err != nil {
-			err = fmt.Errorf("%w: %v", postbox.ErrProtocol, err)
-		}
+		err = l.check(m, &r.Msg)
 	}
 	if err != nil {
 		driver.Free(r)
-		if m.Reply != "" {
-			l.replyErr(m, err, broadcast)
-		}
+		l.refuse(s, m, isSend, err)
 		return
 	}
 	r.Msg.Data = m.Data
@@ -57,9 +65,37 @@ func (l *listener) handle(m *gonats.Msg) {
 		if ns, err := strconv.ParseInt(m.Header.Get(HeaderTimeout), 10, 64); err == nil && ns > 0 {
 			r.Deadline = time.Now().Add(time.Duration(ns))
 		}
-		l.track(m.Reply, &flight{s: s, seq: r.Seq, since: time.Now(), hb: s.id != ""})
+		l.track(m.Reply, flight{s: s, seq: r.Seq})
 	}
-	s.deliver(r)
+	s.deliver(r, inline)
+}
+
+// check validates a message's size and headers, filling in ID, W and L.
+func (l *listener) check(m *gonats.Msg, msg *postbox.Message) error {
+	if len(m.Data) > l.max {
+		return fmt.Errorf("%w: %d bytes, %s accepts %d", postbox.ErrTooLarge, len(m.Data), l.name, l.max)
+	}
+	if err := readMessage(m.Header, msg); err != nil {
+		return fmt.Errorf("%w: %v", postbox.ErrProtocol, err)
+	}
+	return nil
+}
+
+// refuse answers a message the endpoint will not handle.
+func (l *listener) refuse(s *sender, m *gonats.Msg, isSend bool, err error) {
+	switch {
+	case isSend:
+		l.replyErr(m, err, m.Subject == l.t.allSubject())
+	case s != nil && s.inbox != "":
+		s.refused(err)
+	case s == nil && strings.Contains(m.Header.Get(HeaderSender), "/"):
+		// No queue to account it to (refused at the door): tell the sender.
+		_, inbox, _ := strings.Cut(m.Header.Get(HeaderSender), "/")
+		h := gonats.Header{HeaderCredit: {"1"}, HeaderRefused: {"1"}, HeaderError: {strconv.Itoa(int(driver.CodeOf(err)))}}
+		l.publish(&gonats.Msg{Subject: inbox + ".c", Header: h})
+	default:
+		l.log.Warn("postbox: nats: dropped a message", "endpoint", l.name, "err", err)
+	}
 }
 
 // senderFor returns the queue of the sender with the given HeaderSender
@@ -75,49 +111,39 @@ func (l *listener) senderFor(id string) (*sender, error) {
 		return s, nil
 	}
 	peer := postbox.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: id, Identity: Identity}
-	if pid, _, ok := strings.Cut(id, "/"); ok {
-		if n, err := strconv.Atoi(pid); err == nil && n > 0 {
-			peer.PID = n
-		}
+	pid, inbox, _ := strings.Cut(id, "/")
+	if n, err := strconv.Atoi(pid); err == nil && n > 0 {
+		peer.PID = n
 	}
 	if l.cfg.Auth != nil {
 		if err := l.cfg.Auth(peer); err != nil {
 			return nil, fmt.Errorf("%w: %v", postbox.ErrDenied, err)
 		}
 	}
-	s := &sender{l: l, id: id}
-	s.src = l.loop.Attach(peer, s, l.cfg.QueueLenOr())
+	s := &sender{l: l, id: id, inbox: inbox}
+	s.src = l.loop.Attach(peer, s, l.window)
 	s.touch()
 	l.senders[id] = s
 	return s, nil
 }
 
-func (l *listener) track(reply string, f *flight) {
-	l.mu.Lock()
-	l.inflight[reply] = f
-	l.mu.Unlock()
-}
-
-func (l *listener) untrack(reply string) {
-	l.mu.Lock()
-	delete(l.inflight, reply)
-	l.mu.Unlock()
-}
-
 // reply answers a Send (or a broadcast) with the handler's outcome.
 func (l *listener) reply(m *gonats.Msg, rep postbox.Reply, err error, broadcast bool) {
-	if err == nil && len(rep.Data) > l.max {
-		err = fmt.Errorf("%w: reply of %d bytes, the limit is %d", postbox.ErrTooLarge, len(rep.Data), l.max)
+	if err == nil && len(rep.Data) > l.outMax {
+		err = fmt.Errorf("%w: reply of %d bytes, the NATS server carries %d", postbox.ErrTooLarge, len(rep.Data), l.outMax)
 	}
 	if err != nil {
 		l.replyErr(m, err, broadcast)
 		return
 	}
-	out := &gonats.Msg{Subject: m.Reply, Data: rep.Data, Header: gonats.Header{}}
+	out := &gonats.Msg{Subject: m.Reply, Data: rep.Data}
 	if broadcast {
 		out.Header = l.endpointHeader()
 	}
 	if rep.Result != 0 {
+		if out.Header == nil {
+			out.Header = gonats.Header{}
+		}
 		out.Header[HeaderResult] = []string{strconv.FormatInt(rep.Result, 10)}
 	}
 	l.publish(out)
@@ -142,15 +168,4 @@ func (l *listener) replyErr(m *gonats.Msg, err error, broadcast bool) {
 // endpointHeader names the answering endpoint, for broadcasts.
 func (l *listener) endpointHeader() gonats.Header {
 	return gonats.Header{HeaderEndpoint: {l.name}, HeaderPID: {strconv.Itoa(os.Getpid())}}
-}
-
-// ack tells a Post's sender the message is in the queue.
-func (l *listener) ack(m *gonats.Msg) {
-	l.publish(&gonats.Msg{Subject: m.Reply, Header: gonats.Header{HeaderStatus: {StatusAccepted}}})
-}
-
-func (l *listener) publish(m *gonats.Msg) {
-	if err := l.nc.PublishMsg(m); err != nil {
-		l.log.Warn("postbox: nats: answer lost", "endpoint", l.name, "err", err)
-	}
 }

@@ -2,6 +2,7 @@ package nats
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,16 +13,21 @@ import (
 )
 
 // sender is one remote sender's queue at an endpoint: a Source of the
-// loop, plus an overflow for what arrives while the queue is full. A
-// Postbox sender never has more messages unacknowledged than one queue
-// holds, so the overflow stays bounded; what exceeds it is refused.
+// loop, an overflow for what arrives while the queue is full, and the
+// credit owed to it. A Postbox sender never has more messages outstanding
+// than its window, so the overflow stays empty; others may spill into it,
+// up to one more queue's worth, beyond which messages are refused.
 type sender struct {
-	l   *listener
-	id  string
-	src *driver.Source
+	l     *listener
+	id    string
+	inbox string // "" for plain NATS clients
+	src   *driver.Source
 
 	mu       sync.Mutex
 	overflow []*driver.Request
+	credit   int // Posts handled or refused, not yet reported
+	refusals int // of those, refused
+	code     int // the error code of the first refusal
 	last     time.Time
 }
 
@@ -37,12 +43,12 @@ func (s *sender) touch() {
 func (s *sender) idle(now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.overflow) == 0 && now.Sub(s.last) > idleSender && !s.src.Busy()
+	return len(s.overflow) == 0 && s.credit == 0 && now.Sub(s.last) > idleSender && !s.src.Busy()
 }
 
 // deliver queues r behind anything already overflowing, running it inline
-// when the endpoint is idle.
-func (s *sender) deliver(r *driver.Request) {
+// (when allowed) if the endpoint is idle.
+func (s *sender) deliver(r *driver.Request, inline bool) {
 	s.mu.Lock()
 	if len(s.overflow) > 0 {
 		ok := s.spill(r)
@@ -53,13 +59,8 @@ func (s *sender) deliver(r *driver.Request) {
 		return
 	}
 	s.mu.Unlock()
-	m := r.Aux.(*gonats.Msg)
-	ackPost := !r.IsSend() && m.Reply != ""
-	switch err := s.src.Deliver(r, true); err {
+	switch err := s.src.Deliver(r, inline); err {
 	case nil:
-		if ackPost {
-			s.l.ack(m)
-		}
 	case postbox.ErrQueueFull:
 		s.mu.Lock()
 		ok := s.spill(r)
@@ -74,12 +75,12 @@ func (s *sender) deliver(r *driver.Request) {
 }
 
 func (s *sender) full() error {
-	return fmt.Errorf("%w: %s's queue and overflow are full", postbox.ErrQueueFull, s.l.name)
+	return fmt.Errorf("%w: %s's queue is full", postbox.ErrQueueFull, s.l.name)
 }
 
 // spill appends r to the overflow unless that is full too. s.mu is held.
 func (s *sender) spill(r *driver.Request) bool {
-	if len(s.overflow) >= s.l.cfg.QueueLenOr() {
+	if len(s.overflow) >= s.l.window {
 		return false
 	}
 	s.overflow = append(s.overflow, r)
@@ -93,8 +94,6 @@ func (s *sender) drain() {
 	s.mu.Lock()
 	for len(s.overflow) > 0 {
 		r := s.overflow[0]
-		m := r.Aux.(*gonats.Msg)
-		ackPost := !r.IsSend() && m.Reply != ""
 		err := s.src.Deliver(r, false)
 		if err == postbox.ErrQueueFull {
 			break
@@ -103,8 +102,6 @@ func (s *sender) drain() {
 		s.overflow = s.overflow[1:]
 		if err != nil {
 			refused, errs = append(refused, r), append(errs, err)
-		} else if ackPost {
-			s.l.ack(m)
 		}
 	}
 	s.mu.Unlock()
@@ -119,11 +116,7 @@ func (s *sender) refuse(r *driver.Request, err error) {
 	if r.IsSend() {
 		s.l.untrack(m.Reply)
 	}
-	if m.Reply != "" {
-		s.l.replyErr(m, err, m.Subject == s.l.t.allSubject())
-	} else {
-		s.l.log.Warn("postbox: nats: dropped a plain publish", "endpoint", s.l.name, "err", err)
-	}
+	s.l.refuse(s, m, r.IsSend(), err)
 	driver.Free(r)
 }
 
@@ -133,6 +126,8 @@ func (s *sender) Respond(r *driver.Request, rep postbox.Reply, err error) {
 	if r.IsSend() {
 		s.l.untrack(m.Reply)
 		s.l.reply(m, rep, err, m.Subject == s.l.t.allSubject())
+	} else if s.inbox != "" {
+		s.handled()
 	}
 	driver.Free(r)
 	s.drain()
@@ -141,6 +136,60 @@ func (s *sender) Respond(r *driver.Request, rep postbox.Reply, err error) {
 // Watch implements driver.Responder: a handler running inline wants its
 // context watched, so another goroutine takes over reading.
 func (s *sender) Watch(*driver.Request) { s.l.takeOver() }
+
+// handled counts a handled Post, and returns credit in batches: when a
+// quarter of the window is due, or the queue ran empty.
+func (s *sender) handled() {
+	s.mu.Lock()
+	s.credit++
+	due := s.credit >= max(s.l.window/4, 1) || !s.src.Busy()
+	s.mu.Unlock()
+	if due {
+		s.sendCredit(false)
+	}
+}
+
+// refused counts a Post refused for err, and tells the sender at once.
+func (s *sender) refused(err error) {
+	s.mu.Lock()
+	s.credit++
+	s.refusals++
+	if s.code == 0 {
+		s.code = int(driver.CodeOf(err))
+	}
+	s.mu.Unlock()
+	s.sendCredit(false)
+}
+
+// heartbeat tells a sender with work in progress that this instance lives.
+func (s *sender) heartbeat() {
+	if s.inbox == "" {
+		return
+	}
+	s.mu.Lock()
+	busy := len(s.overflow) > 0 || s.credit > 0 || s.src.Busy()
+	s.mu.Unlock()
+	if busy {
+		s.sendCredit(true)
+	}
+}
+
+// sendCredit reports the credit due, if any (or anyway, as a heartbeat).
+func (s *sender) sendCredit(always bool) {
+	s.mu.Lock()
+	n, refused, code := s.credit, s.refusals, s.code
+	s.credit, s.refusals, s.code = 0, 0, 0
+	s.mu.Unlock()
+	if n == 0 && !always {
+		return
+	}
+	h := gonats.Header{HeaderCredit: {strconv.Itoa(n)}}
+	if refused > 0 {
+		h[HeaderRefused] = []string{strconv.Itoa(refused)}
+		h[HeaderError] = []string{strconv.Itoa(code)}
+	}
+	s.l.publish(&gonats.Msg{Subject: s.inbox + ".c", Header: h})
+}
 
 // close refuses what still overflows and detaches the queue.
 func (s *sender) close() {
