@@ -176,6 +176,14 @@ func (c *conn) post(ctx context.Context, m *postbox.Message, block bool) error {
 
 // usable checks m against the limits and the connection's state.
 func (c *conn) usable(m *postbox.Message) error {
+	if c.inst == "" {
+		return fmt.Errorf("%w: no endpoint answered %s when this connection was made", postbox.ErrNoEndpoint, c.subject)
+	}
+	return c.ready(m)
+}
+
+// ready is usable without the need for an instance (durable Posts).
+func (c *conn) ready(m *postbox.Message) error {
 	if len(m.Data) > c.max {
 		return fmt.Errorf("%w: %d bytes, the receiver accepts %d", postbox.ErrTooLarge, len(m.Data), c.max)
 	}
@@ -187,8 +195,6 @@ func (c *conn) usable(m *postbox.Message) error {
 		return postbox.ErrClosed
 	case err != nil:
 		return err
-	case c.inst == "":
-		return fmt.Errorf("%w: no endpoint answered %s when this connection was made", postbox.ErrNoEndpoint, c.subject)
 	}
 	if st := c.nc.Status(); st != gonats.CONNECTED {
 		err := fmt.Errorf("%w: not connected to NATS (%v)", postbox.ErrPeerGone, st)

@@ -130,8 +130,10 @@ func (d *durableConsumer) Respond(r *driver.Request, _ postbox.Reply, err error)
 // Watch implements driver.Responder; durable messages never run inline.
 func (d *durableConsumer) Watch(*driver.Request) {}
 
+// stop ends consuming; messages already pulled are given back (Nak), so
+// another endpoint gets them without waiting for the ack deadline.
 func (d *durableConsumer) stop() {
-	d.cc.Stop()
+	d.cc.Drain()
 	<-d.cc.Closed()
 	d.src.Detach(postbox.ErrClosed)
 }
@@ -139,7 +141,7 @@ func (d *durableConsumer) stop() {
 // durablePost publishes m to the durable stream without waiting for
 // JetStream's acknowledgement; Flush waits for it.
 func (c *conn) durablePost(ctx context.Context, m *postbox.Message, block bool) error {
-	if err := c.usable(m); err != nil {
+	if err := c.ready(m); err != nil {
 		return err
 	}
 	out := &gonats.Msg{Subject: c.durableSubj, Data: m.Data, Header: gonats.Header{HeaderSender: {c.sender}}}
