@@ -150,7 +150,9 @@ func (lc *ListenConfig) driverConfig() *driver.ListenConfig {
 		QueueBytes:       lc.QueueBytes,
 		HandshakeTimeout: lc.HandshakeTimeout,
 		MaxConns:         lc.MaxConns,
+		ShmRingSize:      lc.ShmRingSize,
 		Auth:             lc.authorize,
+		Shared:           lc.AllowAnyUser || len(lc.AllowUIDs) > 0 || len(lc.AllowGIDs) > 0,
 		Logger:           lc.Logger,
 	}
 }
@@ -208,12 +210,15 @@ func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		var errs []error
 		if e.loop != nil {
-			if n := e.loop.Close(); n > 0 {
-				errs = append(errs, fmt.Errorf("%d accepted posted message(s) were not handled", n))
-			}
+			e.loop.Close()
 		}
 		for _, ln := range e.lns {
 			errs = append(errs, ln.Close())
+		}
+		if e.loop != nil {
+			if n := e.loop.Unhandled(); n > 0 {
+				errs = append(errs, fmt.Errorf("%d accepted posted message(s) were not handled", n))
+			}
 		}
 		if e.claim != nil {
 			errs = append(errs, e.claim.Release())

@@ -45,6 +45,10 @@ type ListenConfig struct {
 	// for example a *tcp.Transport with TLS and a token. Nil uses the
 	// registered transports.
 	Transports []Transport
+	// ShmRingSize is the size in bytes of each of the two rings a
+	// shared-memory ("shm:") connection gets, rounded up to a power of
+	// two between 4 KiB and 1 GiB. Zero means 4 MiB.
+	ShmRingSize int
 	// Logger receives connection events and recovered panics. Nil
 	// discards them.
 	Logger *slog.Logger

@@ -5,6 +5,7 @@ import (
 
 	// The default transports register themselves.
 	_ "github.com/postbox-ipc/postbox/transport/inproc"
+	_ "github.com/postbox-ipc/postbox/transport/shm"
 	_ "github.com/postbox-ipc/postbox/transport/tcp"
 	_ "github.com/postbox-ipc/postbox/transport/unix"
 )

@@ -17,6 +17,7 @@ func init() {
 func runListen(e *env, args []string) error {
 	fs := newFlags("listen", "NAME", e.stderr)
 	reply := fs.String("reply", "", "answer every sent message with this text")
+	execCmd := fs.String("exec", "", "answer with this shell command's output (data on stdin; POSTBOX_ID, POSTBOX_W, POSTBOX_L, POSTBOX_PID set); a failing command fails the message")
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -28,8 +29,11 @@ func runListen(e *env, args []string) error {
 	}
 	p := &printer{e: e, json: *asJSON}
 	answer := []byte(*reply)
-	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
+	h := postbox.HandlerFunc(func(ctx context.Context, m *postbox.Message) (postbox.Reply, error) {
 		p.print(m)
+		if *execCmd != "" {
+			return runExec(ctx, *execCmd, m)
+		}
 		return postbox.Reply{Data: answer}, nil
 	})
 	ep, err := postbox.Listen(pos[0], h)

@@ -135,3 +135,27 @@ var _ = add("Concurrency", func(t *testing.T, s *suite) {
 		close(gate)
 	}
 })
+
+var _ = add("FlushWhileHandlerStuck", func(t *testing.T, s *suite) {
+	h := newStalled()
+	_, addr := s.listen(t, h)
+	c := s.dial(t, addr)
+	defer close(h.release)
+	// One lone post: the endpoint may run it in its reading goroutine.
+	if err := c.Post(ctx(t), postbox.Message{}); err != nil {
+		t.Fatal(err)
+	}
+	<-h.started
+	for i := range 10 {
+		if err := c.Post(ctx(t), postbox.Message{W: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The handler is stuck and never looks at its context, yet the
+	// receiver keeps reading: Flush (acceptance, not handling) returns.
+	fctx, cancel := context.WithTimeout(ctx(t), 10*time.Second)
+	defer cancel()
+	if err := c.Flush(fctx); err != nil {
+		t.Fatalf("Flush while the handler is stuck: %v", err)
+	}
+})

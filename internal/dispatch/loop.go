@@ -37,6 +37,7 @@ type Loop struct {
 	running int
 	queued  int
 	closed  bool
+	dropped int // accepted Posts never handled because the loop closed
 	wg      sync.WaitGroup
 }
 
@@ -106,9 +107,7 @@ func (l *Loop) run(r *Request) {
 	l.running--
 	var dropped []*Request
 	if l.closed {
-		for s.qlen > 0 {
-			dropped = append(dropped, s.pop())
-		}
+		dropped = l.dropQueue(s, nil)
 	}
 	l.settle(s)
 	l.mu.Unlock()
@@ -187,34 +186,47 @@ func (l *Loop) Drain(ctx context.Context) error {
 	return nil
 }
 
+// dropQueue empties s's queue into out, counting the Posts. l.mu is held.
+func (l *Loop) dropQueue(s *Source, out []*Request) []*Request {
+	for s.qlen > 0 {
+		r := s.pop()
+		if !r.IsSend() {
+			l.dropped++
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // Close stops the loop: handlers' contexts are cancelled, requests still
 // queued are answered with ErrClosed without running, and Close waits for
-// the workers. It returns how many Posts were accepted but never handled.
-// Handlers running inline finish in their transports' goroutines.
-func (l *Loop) Close() (unhandled int) {
+// the workers. Handlers running inline finish in their transports'
+// goroutines; queues behind them are dropped when they return.
+func (l *Loop) Close() {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return 0
+		return
 	}
 	l.closed = true
 	l.stop()
 	var dropped []*Request
 	for !l.ready.empty() {
-		s := l.ready.pop()
-		for s.qlen > 0 {
-			dropped = append(dropped, s.pop())
-		}
+		dropped = l.dropQueue(l.ready.pop(), dropped)
 	}
 	l.work.Broadcast()
 	l.idle.Broadcast()
 	l.mu.Unlock()
 	for _, r := range dropped {
-		if !r.IsSend() {
-			unhandled++
-		}
 		r.src.resp.Respond(r, transport.Reply{}, transport.ErrClosed)
 	}
 	l.wg.Wait()
-	return unhandled
+}
+
+// Unhandled reports how many accepted Posts were dropped unhandled because
+// the loop closed. Read it once every transport has stopped.
+func (l *Loop) Unhandled() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
 }

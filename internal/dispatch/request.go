@@ -55,6 +55,10 @@ type Responder interface {
 	// the reason it never ran) for a Post. It may be called from any
 	// goroutine, and must not block for long.
 	Respond(r *Request, rep transport.Reply, err error)
+	// Begin is called in the delivering goroutine just before a request
+	// runs inline there, so the transport can arrange for reading to go
+	// on elsewhere if the handler takes long.
+	Begin(r *Request)
 	// Watch is called once when a handler running inline in the
 	// transport's delivering goroutine first asks for its context's Done
 	// channel or error: the transport must then keep receiving (to see a

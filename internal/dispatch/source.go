@@ -55,6 +55,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		s.cur = r
 		l.running++
 		l.mu.Unlock()
+		s.resp.Begin(r)
 		l.run(r)
 		return nil
 	}

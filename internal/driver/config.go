@@ -39,11 +39,21 @@ type ListenConfig struct {
 	// Auth is the access policy; nil admits everyone the transport lets
 	// through.
 	Auth AuthFunc
+	// Shared is set when Auth admits other users: transports then open
+	// their files (sockets) to them and rely on Auth.
+	Shared bool
 	// Namespace is where the endpoint's name was claimed; transports
 	// that need files (sockets) put them there.
 	Namespace *namespace.Namespace
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
+	// Upgrade, if set, lets clients move their connection onto another
+	// channel during the handshake (see Upgrade). Stream transports that
+	// support one set it themselves.
+	Upgrade *Upgrade
+	// ShmRingSize is the size of each shared-memory ring, in bytes, for
+	// clients that upgrade to shared memory; zero means 4 MiB.
+	ShmRingSize int
 }
 
 // DialConfig is what the root package tells a transport about a dial.
@@ -56,6 +66,9 @@ type DialConfig struct {
 	CloseTimeout time.Duration
 	// System selects the system-wide namespace for bare names.
 	System bool
+	// Upgrade, if set, asks the endpoint to move the connection onto
+	// another channel during the handshake (see Upgrade).
+	Upgrade *Upgrade
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
 }

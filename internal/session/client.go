@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -67,10 +68,13 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 	if cfg == nil {
 		cfg = &driver.DialConfig{}
 	}
-	w, err := clientHandshake(ctx, conn, name, auth, cfg)
+	w, up, err := clientHandshake(ctx, conn, name, auth, cfg)
 	if err != nil {
 		conn.Close()
 		return nil, err
+	}
+	if up != conn {
+		conn, peer.Transport = up, cfg.Upgrade.Scheme
 	}
 	if peer.PID <= 0 {
 		peer.PID = int(w.PID)
@@ -96,7 +100,10 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 	return c, nil
 }
 
-func clientHandshake(ctx context.Context, conn net.Conn, name string, auth []byte, cfg *driver.DialConfig) (*wire.Welcome, error) {
+// clientHandshake sends the Hello (and auth, if any) and reads the
+// Welcome. It returns the conn the session runs over: conn itself, or the
+// upgraded one (which owns conn).
+func clientHandshake(ctx context.Context, conn net.Conn, name string, auth []byte, cfg *driver.DialConfig) (*wire.Welcome, net.Conn, error) {
 	dl := time.Now().Add(driver.HandshakeOr(cfg.HandshakeTimeout))
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
 		dl = d
@@ -106,36 +113,70 @@ func clientHandshake(ctx context.Context, conn net.Conn, name string, auth []byt
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(aLongTimeAgo) })
 	defer stop()
 	hello := wire.Hello{Version: wire.Version, PID: uint32(os.Getpid()), MaxSize: driver.MaxSizeOr(cfg.MaxSize), Name: name}
-	if _, err := conn.Write(append(wire.AppendHello(nil, &hello), auth...)); err != nil {
-		return nil, handshakeErr(ctx, err)
+	if cfg.Upgrade != nil {
+		hello.Flags = cfg.Upgrade.Flag
 	}
-	w, err := wire.ReadWelcome(conn)
+	_, werr := conn.Write(append(wire.AppendHello(nil, &hello), auth...))
+	// Even if writing failed, the server may have answered before closing
+	// (a refusal it sends without reading the hello): read that answer.
+	w, up, err := readWelcome(conn, cfg.Upgrade)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil, nil, fmt.Errorf("handshake: %w", err) // a required upgrade was not offered
+	}
 	if err != nil {
-		return nil, handshakeErr(ctx, err)
+		if werr != nil && !errors.Is(err, wire.ErrMalformed) {
+			err = werr
+		}
+		return nil, nil, handshakeErr(ctx, err)
 	}
-	switch w.Status {
-	case wire.StatusOK:
-		return w, nil
-	case wire.StatusDenied:
-		return nil, fmt.Errorf("%w: %s", transport.ErrDenied, w.Reason)
-	case wire.StatusNoEndpoint:
-		return nil, fmt.Errorf("%w: %s", transport.ErrNoEndpoint, w.Reason)
-	case wire.StatusBusy:
-		return nil, fmt.Errorf("%w: %s", transport.ErrLimit, w.Reason)
-	case wire.StatusClosing:
-		return nil, fmt.Errorf("%w: endpoint closing", transport.ErrNoEndpoint)
+	if w.Status == wire.StatusOK {
+		return w, up, nil
 	}
-	return nil, fmt.Errorf("%w: handshake refused (status %d): %s", transport.ErrProtocol, w.Status, w.Reason)
+	if up != conn {
+		up.Close()
+	}
+	return nil, nil, refusal(w)
 }
 
+// readWelcome reads the Welcome, through the upgrade's Receive if the
+// client asked for one.
+func readWelcome(conn net.Conn, up *driver.Upgrade) (*wire.Welcome, net.Conn, error) {
+	if up != nil {
+		return up.Receive(conn)
+	}
+	w, err := wire.ReadWelcome(conn)
+	return w, conn, err
+}
+
+// refusal is the error for a Welcome that refuses the connection.
+func refusal(w *wire.Welcome) error {
+	switch w.Status {
+	case wire.StatusDenied:
+		return fmt.Errorf("%w: %s", transport.ErrDenied, w.Reason)
+	case wire.StatusNoEndpoint:
+		return fmt.Errorf("%w: %s", transport.ErrNoEndpoint, w.Reason)
+	case wire.StatusBusy:
+		return fmt.Errorf("%w: %s", transport.ErrLimit, w.Reason)
+	case wire.StatusClosing:
+		return fmt.Errorf("%w: endpoint closing", transport.ErrNoEndpoint)
+	}
+	return fmt.Errorf("%w: handshake refused (status %d): %s", transport.ErrProtocol, w.Status, w.Reason)
+}
+
+// handshakeErr names a handshake failure: the caller's context, a timeout,
+// a server that does not speak the protocol, or one that went away (closed
+// or reset the connection: it died, or closed while the connection waited
+// to be accepted).
 func handshakeErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return transport.CtxErr(ctx)
-	}
-	if os.IsTimeout(err) {
+	case os.IsTimeout(err):
 		return fmt.Errorf("%w: handshake: %v", transport.ErrTimeout, err)
+	case errors.Is(err, wire.ErrMalformed):
+		return fmt.Errorf("%w: handshake: %v", transport.ErrProtocol, err)
 	}
-	return fmt.Errorf("%w: handshake: %w", transport.ErrProtocol, err)
+	return fmt.Errorf("%w: the endpoint closed the connection during the handshake: %w", transport.ErrPeerGone, err)
 }
 
 var aLongTimeAgo = time.Unix(1, 0)

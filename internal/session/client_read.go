@@ -72,10 +72,10 @@ func (c *Client) lead(ctx context.Context, cl *call) error {
 	}
 	for !c.isDone(cl) {
 		if err := c.readOne(); err != nil {
+			c.curDL = aLongTimeAgo // unknown now: the next reader sets it again
 			if ctx.Err() != nil {
 				return transport.CtxErr(ctx)
 			}
-			c.curDL = aLongTimeAgo // unknown now: set it again
 			c.setReadDeadline(dl)
 		}
 	}

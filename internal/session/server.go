@@ -120,21 +120,51 @@ func (s *Server) handshake(c net.Conn) {
 		release()
 		return
 	}
-	sc := s.newConn(c, peer, hello)
-	welcome := wire.Welcome{Version: wire.Version, Status: wire.StatusOK, PID: uint32(os.Getpid()),
-		MaxSize: driver.MaxSizeOr(s.cfg.MaxSize), CreditMsgs: uint32(sc.winMsgs), CreditBytes: uint64(sc.winBytes)}
-	if _, err := c.Write(wire.AppendWelcome(nil, &welcome)); err != nil || !s.track(c, sc) {
-		sc.end(fmt.Errorf("%w: handshake: %v", transport.ErrPeerGone, err))
+	conn, peer, err := s.welcome(c, hello, peer)
+	if err != nil {
+		s.log.Info("postbox: handshake failed", "endpoint", s.name, "pid", peer.PID, "err", err)
+		c.Close()
+		release()
+		return
+	}
+	sc := s.newConn(conn, peer, hello)
+	if !s.track(c, sc) {
+		sc.end(fmt.Errorf("%w: endpoint closing", transport.ErrPeerGone))
 		sc.w.close()
 		release()
 		return
 	}
 	c.SetDeadline(time.Time{})
+	conn.SetDeadline(time.Time{})
 	sc.wg.Add(1)
 	sc.readLoop(0)
 	sc.wg.Wait()
 	sc.w.close()
 	release()
+}
+
+// welcome accepts an admitted connection: it writes the Welcome, upgrading
+// the connection first when the client asked for it and the endpoint has
+// an Upgrade. It returns the conn the session runs over (which owns c) and
+// the peer as the session reports it.
+func (s *Server) welcome(c net.Conn, hello *wire.Hello, peer transport.Peer) (net.Conn, transport.Peer, error) {
+	w := wire.Welcome{Version: wire.Version, Status: wire.StatusOK, PID: uint32(os.Getpid()),
+		MaxSize: driver.MaxSizeOr(s.cfg.MaxSize), CreditMsgs: uint32(s.cfg.QueueLenOr()), CreditBytes: uint64(s.cfg.QueueBytesOr())}
+	if up := s.cfg.Upgrade; up != nil && hello.Flags&up.Flag != 0 {
+		w.Flags = uint32(up.Flag)
+		conn, err := up.Accept(c, wire.AppendWelcome(nil, &w))
+		if err == nil {
+			peer.Transport = up.Scheme
+			return conn, peer, nil
+		}
+		if !errors.Is(err, driver.ErrDeclined) {
+			return nil, peer, err
+		}
+		s.log.Info("postbox: upgrade declined", "endpoint", s.name, "pid", peer.PID, "err", err)
+		w.Flags = 0
+	}
+	_, err := c.Write(wire.AppendWelcome(nil, &w))
+	return c, peer, err
 }
 
 // admit decides on a Hello.

@@ -32,14 +32,16 @@ type serverConn struct {
 	lastBuf  *[]byte // the buffer the reader's alloc handed out last
 	alloc    func(int) []byte
 
-	gen      atomic.Uint64 // bumped when another goroutine takes over reading
 	queued   atomic.Int64  // payload bytes delivered and not yet answered
-	accepted uint64        // Posts delivered to the loop; owned by the reader
+	accepted atomic.Uint64 // Posts delivered to the loop
 
 	mu        sync.Mutex
 	pendMsgs  int64 // credit to return
 	pendBytes int64
 	ended     bool
+	gen       uint64            // the reading goroutine's generation
+	current   *dispatch.Request // being delivered by the reader
+	rd        *reader           // the reader delivering current
 
 	wg sync.WaitGroup // reader goroutines
 }
@@ -58,11 +60,65 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 	return sc
 }
 
-// readLoop reads frames until the stream ends or another goroutine takes
-// over reading (gen changes). The caller has added to sc.wg.
+// inlineGrace is how long a handler may run inline in the reader before
+// another goroutine takes over reading, so that Flush, Cancel and peer death
+// are still seen promptly.
+const inlineGrace = 2 * time.Millisecond
+
+// reader is one goroutine's turn at reading the connection. Only one reads
+// at a time; a reader busy with an inline handler hands the role to a new
+// one (takeover) and exits when its handler returns.
+//
+// The watchdog is armed once and re-checks when it fires, rather than being
+// reset and stopped around every inline handler: that per-message timer
+// more than doubled a ~10µs Unix-socket round trip (postbox bench, see
+// docs/BENCHMARKS.md). Now a busy connection's timer fires at most once per
+// inlineGrace, and a takeover still comes inlineGrace after the handler
+// began.
+type reader struct {
+	gen      uint64
+	watchdog *time.Timer  // fires check while an inline handler may run long
+	armed    atomic.Bool  // the watchdog is pending
+	since    atomic.Int64 // when the running inline handler began (since epoch); 0 when none
+}
+
+// epoch is the origin of reader.since: a monotonic clock reading.
+var epoch = time.Now()
+
+func sinceEpoch() int64 { return int64(time.Since(epoch)) }
+
+// arm makes sure the watchdog fires within d.
+func (rd *reader) arm(d time.Duration) {
+	if !rd.armed.Swap(true) {
+		rd.watchdog.Reset(d)
+	}
+}
+
+// check runs when the watchdog fires: it hands reading on if the current
+// inline handler has run for inlineGrace, re-arms for the rest of the grace
+// if one runs for less, and stays quiet when none runs.
+func (sc *serverConn) check(rd *reader) {
+	rd.armed.Store(false) // before reading since: a Begin racing with us re-arms
+	since := rd.since.Load()
+	if since == 0 {
+		return
+	}
+	if ran := time.Duration(sinceEpoch() - since); ran < inlineGrace {
+		rd.arm(inlineGrace - ran)
+		return
+	}
+	sc.takeover(rd.gen, nil)
+}
+
+// readLoop reads frames as generation gen until the stream ends or another
+// goroutine takes over reading. The caller has added to sc.wg.
 func (sc *serverConn) readLoop(gen uint64) {
 	defer sc.wg.Done()
-	for sc.gen.Load() == gen {
+	rd := &reader{gen: gen}
+	rd.watchdog = time.AfterFunc(time.Hour, func() { sc.check(rd) })
+	rd.watchdog.Stop()
+	defer rd.watchdog.Stop()
+	for {
 		sc.lastBuf = nil
 		h, p, err := sc.r.next(sc.alloc)
 		if err != nil {
@@ -70,57 +126,81 @@ func (sc *serverConn) readLoop(gen uint64) {
 			sc.fail(err, &h)
 			return
 		}
-		if err := sc.handle(&h, p); err != nil {
-			sc.fail(err, &h)
+		if err := sc.handle(rd, &h, p); err != nil {
+			if err != errTakenOver {
+				sc.fail(err, &h)
+			}
 			return
 		}
 	}
 }
 
+// errTakenOver ends a reader whose role another goroutine took.
+var errTakenOver = errors.New("reading taken over")
+
 // handle acts on one frame from the sender.
-func (sc *serverConn) handle(h *wire.Header, p []byte) error {
+func (sc *serverConn) handle(rd *reader, h *wire.Header, p []byte) error {
 	switch h.Kind {
 	case wire.KindSend, wire.KindPost:
-		return sc.deliver(h, p)
+		return sc.deliver(rd, h, p)
 	case wire.KindCancel:
 		sc.src.Cancel(h.Seq, context.Canceled)
 		return nil
 	case wire.KindSync:
-		return sc.w.frame(&wire.Header{Kind: wire.KindSyncAck, Seq: h.Seq, W: int64(sc.accepted)}, nil, true)
+		return sc.w.frame(&wire.Header{Kind: wire.KindSyncAck, Seq: h.Seq, W: int64(sc.accepted.Load())}, nil, true)
 	}
 	return fmt.Errorf("%w: unexpected %s frame from the sender", transport.ErrProtocol, h.Kind)
 }
 
 // deliver hands a Send or Post to the loop, inline when the loop is idle.
-func (sc *serverConn) deliver(h *wire.Header, p []byte) error {
+func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
+	buf := sc.lastBuf // the reader's fields belong to a new reader after a takeover
 	r := dispatch.NewRequest()
 	r.Msg = transport.Message{ID: h.ID, W: h.W, L: h.L, Data: p}
 	r.Seq = h.Seq
 	r.Size = len(p)
-	r.Aux = sc.lastBuf
+	r.Aux = buf
 	if h.Timeout > 0 {
 		r.Deadline = time.Now().Add(time.Duration(h.Timeout))
 	}
 	if sc.queued.Add(int64(len(p))) > sc.winBytes {
 		sc.queued.Add(-int64(len(p)))
-		bufpool.Put(sc.lastBuf)
+		bufpool.Put(buf)
 		dispatch.Free(r)
 		return fmt.Errorf("%w: sender exceeded its byte credit", transport.ErrProtocol)
 	}
-	if h.Kind == wire.KindPost {
-		sc.accepted++
+	post := h.Kind == wire.KindPost
+	if post {
+		sc.accepted.Add(1)
 	}
-	err := sc.src.Deliver(r, true)
-	if err == nil {
+	// Run inline only when nothing else is waiting to be read: a round
+	// trip then costs no hand-off, while a stream is pipelined between
+	// this reader and the loop's worker.
+	sc.mu.Lock()
+	sc.current, sc.rd = r, rd
+	sc.mu.Unlock()
+	err := sc.src.Deliver(r, !sc.r.buffered())
+	rd.since.Store(0)
+	sc.mu.Lock()
+	taken := sc.gen != rd.gen
+	if !taken {
+		sc.current, sc.rd = nil, nil
+	}
+	sc.mu.Unlock()
+	if err != nil {
+		sc.queued.Add(-int64(len(p)))
+		if post {
+			sc.accepted.Add(^uint64(0))
+		}
+		bufpool.Put(buf)
+		dispatch.Free(r)
+	}
+	switch {
+	case taken:
+		return errTakenOver // only an inline run, which cannot fail, is taken over
+	case err == nil:
 		return nil
-	}
-	sc.queued.Add(-int64(len(p)))
-	if h.Kind == wire.KindPost {
-		sc.accepted--
-	}
-	bufpool.Put(sc.lastBuf)
-	dispatch.Free(r)
-	if errors.Is(err, transport.ErrQueueFull) {
+	case errors.Is(err, transport.ErrQueueFull):
 		return fmt.Errorf("%w: sender exceeded its credit", transport.ErrProtocol)
 	}
 	return err
@@ -176,17 +256,41 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 	sc.w.frame(&h, nil, false)
 }
 
+// Begin implements dispatch.Responder: r runs inline in the reader, which
+// hands reading on if the handler is still busy after inlineGrace. It is
+// called in the reader's goroutine.
+func (sc *serverConn) Begin(r *dispatch.Request) {
+	sc.mu.Lock()
+	rd := sc.rd
+	sc.mu.Unlock()
+	if rd != nil {
+		rd.since.Store(max(sinceEpoch(), 1))
+		rd.arm(inlineGrace)
+	}
+}
+
 // Watch implements dispatch.Responder: a handler running inline in the
 // reader wants to see cancellation, so another goroutine reads meanwhile.
-func (sc *serverConn) Watch(*dispatch.Request) {
+func (sc *serverConn) Watch(r *dispatch.Request) {
+	sc.mu.Lock()
+	gen := sc.gen
+	sc.mu.Unlock()
+	sc.takeover(gen, r)
+}
+
+// takeover starts a new reader while reader gen is busy delivering (r, if
+// given); that reader exits once its delivery returns. It is safe only while
+// the reader is inside Deliver, which sc.current tells.
+func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if sc.ended {
+	if sc.ended || sc.gen != gen || sc.current == nil || r != nil && sc.current != r {
 		return
 	}
-	gen := sc.gen.Add(1)
+	sc.gen++
+	sc.current, sc.rd = nil, nil
 	sc.wg.Add(1)
-	go sc.readLoop(gen)
+	go sc.readLoop(sc.gen)
 }
 
 // fail ends the connection after a read error, telling the sender why when

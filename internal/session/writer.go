@@ -28,6 +28,9 @@ type frameWriter struct {
 
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when writing becomes false
+	hdr     [wire.HeaderSize]byte
+	vec     [3][]byte   // owned by whoever holds the writing role
+	bufs    net.Buffers // vec, as WriteTo consumes it
 	buf     []byte
 	spare   []byte
 	writing bool
@@ -103,8 +106,6 @@ func (w *frameWriter) frame(h *wire.Header, payload []byte, now bool) error {
 // direct writes a large frame from the caller's slice, after whatever is
 // already queued, without copying the payload.
 func (w *frameWriter) direct(h *wire.Header, payload []byte) error {
-	var hb [wire.HeaderSize]byte
-	h.Put(hb[:])
 	w.mu.Lock()
 	for w.writing && w.err == nil {
 		w.idle.Wait()
@@ -118,8 +119,11 @@ func (w *frameWriter) direct(h *wire.Header, payload []byte) error {
 	pending := w.buf
 	w.buf = w.spare[:0]
 	w.mu.Unlock()
-	bufs := net.Buffers{pending, hb[:], payload}
-	_, err := bufs.WriteTo(w.dst)
+	h.Put(w.hdr[:])
+	w.vec = [3][]byte{pending, w.hdr[:], payload}
+	w.bufs = w.vec[:]
+	_, err := w.bufs.WriteTo(w.dst)
+	w.vec, w.bufs = [3][]byte{}, nil
 	w.mu.Lock()
 	w.spare = pending[:0]
 	w.mu.Unlock()

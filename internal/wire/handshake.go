@@ -20,6 +20,9 @@ const (
 	welcomeSize  = 36
 )
 
+// WelcomeSize is the fixed part of a Welcome, before its reason text.
+const WelcomeSize = welcomeSize
+
 // Hello flags.
 const (
 	HelloWantShm uint16 = 1 << 0 // the client asks to upgrade to shared memory

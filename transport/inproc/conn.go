@@ -56,7 +56,10 @@ func (c *conn) request(m transport.Message) (*dispatch.Request, error) {
 	return r, nil
 }
 
-// Send runs the handler in the calling goroutine when the endpoint is idle.
+// Send runs the handler in the calling goroutine when the endpoint is idle
+// and ctx can never end; otherwise the handler runs in the loop's goroutine
+// while Send waits for it or ctx, whichever comes first, so a handler that
+// ignores its context cannot hold the sender past its deadline.
 func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, error) {
 	r, err := c.request(m)
 	if err != nil {
@@ -68,7 +71,7 @@ func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, 
 	r.Deadline, _ = ctx.Deadline()
 	r.Aux = w
 	seq := r.Seq
-	if err := c.src.Deliver(r, true); err == transport.ErrQueueFull {
+	if err := c.src.Deliver(r, ctx.Done() == nil); err == transport.ErrQueueFull {
 		err = c.src.DeliverWait(ctx, r)
 		if err != nil {
 			return transport.Reply{}, c.undeliverable(r, w, err)
@@ -180,6 +183,10 @@ func (c *conn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 	}
 	dispatch.Free(r)
 }
+
+// Begin implements dispatch.Responder; an inline handler runs in the
+// sender's own goroutine, so nothing else needs to go on.
+func (c *conn) Begin(*dispatch.Request) {}
 
 // Watch implements dispatch.Responder: the handler runs inline in the
 // sender's goroutine, so the sender's context is watched from outside.

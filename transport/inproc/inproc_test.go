@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/postbox-ipc/postbox/internal/conformance"
+	"github.com/postbox-ipc/postbox/internal/reliability"
 )
 
 var target = conformance.Target{
@@ -11,6 +12,6 @@ var target = conformance.Target{
 	Addr: func(name string) string { return "inproc:" + name },
 }
 
-func TestMain(m *testing.M) { conformance.Main(m, target) }
+func TestMain(m *testing.M) { reliability.Main(m, target) }
 
 func TestConformance(t *testing.T) { conformance.Run(t, target) }

@@ -127,6 +127,9 @@ func (d *durableConsumer) Respond(r *driver.Request, _ postbox.Reply, err error)
 	driver.Free(r)
 }
 
+// Begin implements driver.Responder; durable messages never run inline.
+func (d *durableConsumer) Begin(*driver.Request) {}
+
 // Watch implements driver.Responder; durable messages never run inline.
 func (d *durableConsumer) Watch(*driver.Request) {}
 

@@ -133,6 +133,11 @@ func (s *sender) Respond(r *driver.Request, rep postbox.Reply, err error) {
 	s.drain()
 }
 
+// Begin implements driver.Responder. Nothing to arrange: only Postbox
+// connections to an endpoint that handles one message at a time run
+// inline, and hellos have a reader of their own.
+func (s *sender) Begin(*driver.Request) {}
+
 // Watch implements driver.Responder: a handler running inline wants its
 // context watched, so another goroutine takes over reading.
 func (s *sender) Watch(*driver.Request) { s.l.takeOver() }

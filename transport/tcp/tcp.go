@@ -112,7 +112,9 @@ func (t *Transport) Listen(ctx context.Context, addr string, loop *dispatch.Loop
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)
 	}
-	srv := session.Serve(ln, loop, cfg, t.peerOf)
+	c := *cfg
+	c.Upgrade = nil // a peer on another host cannot share memory
+	srv := session.Serve(ln, loop, &c, t.peerOf)
 	return &listener{srv: srv, addr: Scheme + "://" + bound + "/" + cfg.Name}, nil
 }
 

@@ -5,6 +5,9 @@
 // The socket is created 0600 in a 0700 directory, and every connection's
 // peer is identified by the kernel (SO_PEERCRED, getpeereid) before the
 // endpoint's access policy admits it.
+//
+// On Linux every endpoint also accepts the shared-memory upgrade that
+// "shm:" clients ask for in the handshake (see transport/shm).
 package unix
 
 import (
@@ -22,6 +25,7 @@ import (
 	"github.com/postbox-ipc/postbox/internal/namespace"
 	"github.com/postbox-ipc/postbox/internal/peercred"
 	"github.com/postbox-ipc/postbox/internal/session"
+	"github.com/postbox-ipc/postbox/internal/shm"
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
@@ -53,7 +57,7 @@ func (Transport) Listen(ctx context.Context, name string, loop *dispatch.Loop, c
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	mode := os.FileMode(0o600)
-	if cfg.Namespace.System {
+	if cfg.Namespace.System || cfg.Shared {
 		mode = 0o666 // the access policy checks each peer's credentials
 	}
 	if err := os.Chmod(path, mode); err != nil {
@@ -61,8 +65,19 @@ func (Transport) Listen(ctx context.Context, name string, loop *dispatch.Loop, c
 		os.Remove(path)
 		return nil, fmt.Errorf("listen %s: %w", path, err)
 	}
-	srv := session.Serve(ln, loop, cfg, peerOf)
+	srv := session.Serve(ln, loop, withUpgrade(cfg), peerOf)
 	return &listener{srv: srv, path: path}, nil
+}
+
+// withUpgrade returns cfg with the shared-memory upgrade offered to
+// clients that ask, where the OS supports it and cfg names no other.
+func withUpgrade(cfg *driver.ListenConfig) *driver.ListenConfig {
+	if cfg.Upgrade != nil {
+		return cfg
+	}
+	c := *cfg
+	c.Upgrade = shm.Endpoint(cfg.ShmRingSize)
+	return &c
 }
 
 func peerOf(c net.Conn) (transport.Peer, error) {

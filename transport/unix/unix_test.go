@@ -8,6 +8,7 @@ import (
 
 	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/internal/conformance"
+	"github.com/postbox-ipc/postbox/internal/reliability"
 )
 
 var target = conformance.Target{
@@ -20,6 +21,6 @@ var target = conformance.Target{
 	},
 }
 
-func TestMain(m *testing.M) { conformance.Main(m, target) }
+func TestMain(m *testing.M) { reliability.Main(m, target) }
 
 func TestConformance(t *testing.T) { conformance.Run(t, target) }

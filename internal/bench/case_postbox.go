@@ -1,0 +1,131 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/postbox-ipc/postbox"
+)
+
+// postboxCases makes one case per registered Postbox transport, so a new
+// transport joins the benchmark as soon as its scheme is registered.
+func postboxCases() []Case {
+	claimed := map[string]bool{}
+	regMu.Lock()
+	for _, c := range registered {
+		claimed[c.Scheme] = c.Scheme != ""
+	}
+	regMu.Unlock()
+	var out []Case
+	for _, s := range postbox.Transports() {
+		if !claimed[s] {
+			out = append(out, postboxCase(s))
+		}
+	}
+	return out
+}
+
+func postboxCase(scheme string) Case {
+	c := Case{
+		Name:   scheme,
+		Group:  GroupPostbox,
+		Note:   "Postbox " + scheme + ": Conn.Send / Conn.Post through the public API, one shared Conn",
+		Local:  scheme == "inproc",
+		Shared: true,
+		Serve: func(ctx context.Context, p Params) (Server, error) {
+			return servePostbox(ctx, listenAddr(scheme, p.Name), p)
+		},
+		Dial: func(ctx context.Context, p Params, addr string) (Client, error) {
+			d := postbox.Dialer{MaxSize: bigMax(p.MaxSize)}
+			c, err := d.Dial(ctx, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &pbClient{c: c}, nil
+		},
+	}
+	if c.Local {
+		c.Note = "Postbox inproc: same process, no copy (no second process by definition)"
+	}
+	return c
+}
+
+// listenAddr is the address a transport's endpoint listens on: "SCHEME:NAME"
+// unless the scheme needs a host and port.
+func listenAddr(scheme, name string) string {
+	switch scheme {
+	case "tcp":
+		return "tcp://127.0.0.1:0/" + name
+	}
+	return scheme + ":" + name
+}
+
+type pbServer struct {
+	ep   *postbox.Endpoint
+	recv atomic.Int64
+}
+
+func servePostbox(ctx context.Context, addr string, p Params) (*pbServer, error) {
+	s := &pbServer{}
+	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
+		if m.ID == postbox.User+1 { // posted
+			s.recv.Add(1)
+			return postbox.Reply{}, nil
+		}
+		return postbox.Reply{Result: int64(len(m.Data)), Data: m.Data}, nil
+	})
+	lc := postbox.ListenConfig{MaxSize: bigMax(p.MaxSize)}
+	ep, err := lc.Listen(ctx, addr, h)
+	if err != nil {
+		return nil, err
+	}
+	s.ep = ep
+	return s, nil
+}
+
+func (s *pbServer) Addr() string    { return s.ep.Addrs()[0] }
+func (s *pbServer) Received() int64 { return s.recv.Load() }
+
+// Close drains the endpoint: Flush only waits until posts are accepted
+// (queued), so some may still wait for the handler.
+func (s *pbServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.ep.Shutdown(ctx)
+}
+
+type pbClient struct{ c *postbox.Conn }
+
+func (c *pbClient) Send(ctx context.Context, p []byte) error {
+	rep, err := c.c.Send(ctx, postbox.Message{ID: postbox.User, Data: p})
+	if err != nil {
+		return err
+	}
+	return checkEcho(len(rep.Data), len(p))
+}
+
+func (c *pbClient) Post(ctx context.Context, p []byte) error {
+	return c.c.Post(ctx, postbox.Message{ID: postbox.User + 1, Data: p})
+}
+
+func (c *pbClient) Flush(ctx context.Context) error { return c.c.Flush(ctx) }
+func (c *pbClient) Close() error                    { return c.c.Close() }
+
+// checkEcho fails a round trip whose answer has the wrong length.
+func checkEcho(got, want int) error {
+	if got != want {
+		return fmt.Errorf("bench: echo of %d bytes for a %d-byte request", got, want)
+	}
+	return nil
+}
+
+// bigMax is a MaxSize setting that admits n-byte payloads: zero (the 16 MiB
+// default) unless n is larger.
+func bigMax(n int) int {
+	if n <= 16<<20 {
+		return 0
+	}
+	return n
+}

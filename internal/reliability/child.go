@@ -1,0 +1,244 @@
+package reliability
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/conformance"
+)
+
+// Environment of a child process started by the suite.
+const (
+	envChild  = "POSTBOX_RELIABILITY_CHILD"  // "TARGET MODE"
+	envArg    = "POSTBOX_RELIABILITY_ARG"    // the mode's argument: a name or an address
+	envConfig = "POSTBOX_RELIABILITY_CONFIG" // rxConfig as JSON
+)
+
+// Child modes.
+const (
+	modeServe  = "serve"  // listen as ARG with the suite's handler until killed
+	modeSender = "sender" // dial ARG, leave requests pending, wait to be killed
+)
+
+// Main is the TestMain of a transport's tests. In a child process started
+// by this suite or by the conformance suite it plays its part and exits;
+// otherwise it runs the tests.
+func Main(m *testing.M, targets ...Target) {
+	if v := os.Getenv(envChild); v != "" {
+		name, mode, _ := strings.Cut(v, " ")
+		for _, tg := range targets {
+			if tg.Name == name {
+				os.Exit(runChild(tg, mode, os.Getenv(envArg)))
+			}
+		}
+		fmt.Fprintf(os.Stderr, "reliability child: no target %q\n", name)
+		os.Exit(2)
+	}
+	conformance.Main(m, targets...)
+}
+
+// rxConfig is the part of a ListenConfig a test passes to a child.
+type rxConfig struct {
+	QueueLen    int   `json:"queue_len,omitempty"`
+	QueueBytes  int64 `json:"queue_bytes,omitempty"`
+	Concurrency int   `json:"concurrency,omitempty"`
+	MaxSize     int   `json:"max_size,omitempty"`
+}
+
+func (c rxConfig) apply(lc *postbox.ListenConfig) {
+	if c.QueueLen > 0 {
+		lc.QueueLen = c.QueueLen
+	}
+	if c.QueueBytes > 0 {
+		lc.QueueBytes = c.QueueBytes
+	}
+	if c.Concurrency > 0 {
+		lc.Concurrency = c.Concurrency
+	}
+	if c.MaxSize > 0 {
+		lc.MaxSize = c.MaxSize
+	}
+}
+
+func runChild(tg Target, mode, arg string) int {
+	var cfg rxConfig
+	if err := json.Unmarshal([]byte(os.Getenv(envConfig)), &cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "reliability child: config:", err)
+		return 2
+	}
+	switch mode {
+	case modeServe:
+		return childServe(tg, arg, cfg)
+	case modeSender:
+		return childSender(tg, arg)
+	}
+	fmt.Fprintf(os.Stderr, "reliability child: unknown mode %q\n", mode)
+	return 2
+}
+
+// childServe listens as name with the suite's handler, says "ready ADDRS"
+// and serves until killed. A blocking message prints "handling SEQ" first.
+func childServe(tg Target, name string, cfg rxConfig) int {
+	srv := newServer(func(seq int64) { fmt.Printf("handling %d\n", seq) })
+	var lc postbox.ListenConfig
+	if tg.Configure != nil {
+		tg.Configure(&lc)
+	}
+	cfg.apply(&lc)
+	ep, err := lc.Listen(context.Background(), tg.Addr(name), srv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "reliability child:", err)
+		fmt.Println("error", err)
+		return 1
+	}
+	fmt.Println("ready " + strings.Join(ep.Addrs(), " "))
+	select {}
+}
+
+// childSender dials addr, sends pendingSends requests that the receiver
+// holds, confirms they all arrived (a post and a flush behind them), says
+// "pending" and waits to be killed.
+func childSender(tg Target, addr string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := &postbox.Dialer{}
+	if tg.Dialer != nil {
+		d = tg.Dialer
+	}
+	c, err := d.Dial(ctx, addr)
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	for i := range pendingSends {
+		c.SendAsync(postbox.Message{ID: idHold, L: int64(i)}, func(postbox.Reply, error) {})
+	}
+	if err := c.Post(ctx, postbox.Message{ID: idPost}); err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	if err := c.Flush(ctx); err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	fmt.Println("pending")
+	select {}
+}
+
+// pendingSends is how many requests a sender child leaves pending.
+const pendingSends = 100
+
+// childProc is a child process of the suite.
+type childProc struct {
+	cmd   *exec.Cmd
+	lines chan string
+	addr  string // for a serving child: the address to dial
+	done  chan struct{}
+}
+
+// start runs the test binary as a child in mode with arg; it is killed at
+// cleanup.
+func (s *suite) start(t testing.TB, mode, arg string, cfg rxConfig) *childProc {
+	t.Helper()
+	p := s.startUnmanaged(t, mode, arg, cfg)
+	t.Cleanup(p.kill)
+	return p
+}
+
+// startUnmanaged is start for a caller that kills the child itself (so a
+// test of a thousand children does not keep them all until it ends).
+func (s *suite) startUnmanaged(t testing.TB, mode, arg string, cfg rxConfig) *childProc {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(cfg)
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"="+s.Target.Name+" "+mode, envArg+"="+arg,
+		envConfig+"="+string(b), "GORACE=atexit_sleep_ms=0")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &childProc{cmd: cmd, lines: make(chan string, 64), done: make(chan struct{})}
+	go func() {
+		defer close(p.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+	}()
+	return p
+}
+
+// serveChild starts a receiver in a child process, listening as name, and
+// returns it once it is ready.
+func (s *suite) serveChild(t testing.TB, name string, cfg rxConfig) *childProc {
+	t.Helper()
+	p := s.start(t, modeServe, name, cfg)
+	line := p.expect(t, "ready ")
+	p.addr = pickAddr(strings.Fields(strings.TrimPrefix(line, "ready ")), s.Addr(name))
+	return p
+}
+
+// expect waits for a line from the child that starts with prefix.
+func (p *childProc) expect(t testing.TB, prefix string) string {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("child exited before printing %q", prefix)
+			}
+			if strings.HasPrefix(line, "error ") {
+				t.Fatalf("child: %s", line)
+			}
+			if strings.HasPrefix(line, prefix) {
+				return line
+			}
+		case <-timeout:
+			t.Fatalf("child did not print %q within a minute", prefix)
+		}
+	}
+}
+
+// kill ends the child with SIGKILL and reaps it. It is idempotent.
+func (p *childProc) kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+	close(p.done)
+}
+
+// pickAddr chooses among an endpoint's addresses the one of the target's
+// transport.
+func pickAddr(addrs []string, example string) string {
+	scheme, _, _ := strings.Cut(example, ":")
+	for _, a := range addrs {
+		if strings.HasPrefix(a, scheme+":") {
+			return a
+		}
+	}
+	if len(addrs) > 0 {
+		return addrs[0]
+	}
+	return example
+}

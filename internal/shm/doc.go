@@ -1,0 +1,49 @@
+// Package shm carries a Postbox connection through shared memory: two
+// single-producer/single-consumer byte rings in one sealed memfd, one ring
+// per direction, negotiated over the endpoint's Unix socket (see
+// upgrade_linux.go). The rings are wrapped in a net.Conn (Conn), so the
+// ordinary session protocol — frames, credit, ordering, Flush accounting,
+// errors — runs over them unchanged.
+//
+// # Layout
+//
+// The region starts with a 4 KiB control page, then ring 0's data (client
+// to endpoint), then ring 1's data (endpoint to client):
+//
+//	0     8  magic "PBXSHM1\x00"
+//	8     8  size of ring 0 in bytes (a power of two)
+//	16    8  size of ring 1 in bytes
+//	1024  512  ring 0 control block
+//	1536  512  ring 1 control block
+//	4096  ring 0 data, then ring 1 data
+//
+// A control block holds four words, each on its own 128-byte line so the
+// producer's and the consumer's writes never share a cache line:
+//
+//	0    head     bytes written so far by the producer (uint64, free-running)
+//	128  tail     bytes read so far by the consumer (uint64, free-running)
+//	256  dataWait non-zero while the consumer sleeps waiting for data (futex)
+//	384  roomWait non-zero while the producer sleeps waiting for room (futex)
+//
+// # Trust
+//
+// The peer can write anything anywhere in the region at any time. Each side
+// therefore keeps its own index (the producer its head, the consumer its
+// tail) in local memory and only publishes it; the one index it reads from
+// the peer is loaded once into a local and checked (0 ≤ head−tail ≤ size,
+// in wrapping uint64 arithmetic) before use. The sizes are read once at
+// set-up and checked against the sealed file's size. The wait words are
+// only hints: a peer that lies about them can cost this side a spurious
+// system call or a sleep until its own deadline, never a hang past Close or
+// an out-of-bounds access. A broken invariant returns ErrRingCorrupt, which
+// matches transport.ErrProtocol.
+//
+// # Waiting
+//
+// A reader or writer that must wait spins for a bounded, adaptive time,
+// then yields the CPU a few times (which lets a peer sharing its CPU run),
+// then sleeps on a futex word in the region. The other side wakes it with
+// at most one system call per sleep: only when the word says someone
+// sleeps, and only the first publication after it. Deadlines, Close and the
+// peer's death (its socket closing) wake a sleeper too.
+package shm

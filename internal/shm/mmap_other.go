@@ -1,0 +1,6 @@
+//go:build !linux
+
+package shm
+
+// unmap is never reached where regions cannot be made.
+func unmap([]byte) {}

@@ -1,0 +1,124 @@
+package shm
+
+import (
+	"runtime"
+	"time"
+)
+
+// Sleep bounds. A sleeper re-checks its state at least every maxSleep, so
+// a peer that meddles with the wait word delays a deadline or Close by at
+// most that; a sleeper whose futex keeps returning at once (a peer flipping
+// the word) backs off to polling instead of burning a CPU.
+const (
+	maxSleep   = time.Second
+	quickWake  = 20 * time.Microsecond
+	quickLimit = 100
+	backoff    = time.Millisecond
+)
+
+// cond reports whether a wait is over, or an error that ends it (a corrupt
+// ring).
+type cond func() (bool, error)
+
+// wait blocks until ready holds, returning nil, or until it fails, the
+// side's deadline passes, the connection closes, or the peer is gone
+// (returning gone). It busy-spins for the side's adaptive budget, yields
+// the CPU for a while, then sleeps on the side's futex word.
+func (c *Conn) wait(s *side, ready cond, gone error) error {
+	start := now()
+	budget := int64(s.spin.budget)
+	for i := 0; ; i++ {
+		if ok, err := ready(); ok || err != nil {
+			s.spin.won()
+			return err
+		}
+		if i%spinCheck == 0 {
+			if err := c.state(s, ready, gone); err != nil {
+				return err
+			}
+			if now()-start >= budget {
+				break
+			}
+		}
+		cpuRelax()
+	}
+	return c.yieldThenSleep(s, ready, gone, start)
+}
+
+// yieldThenSleep is wait's second and third phase.
+func (c *Conn) yieldThenSleep(s *side, ready cond, gone error, start int64) error {
+	shared := false
+	for t, end := now(), now()+int64(yieldFor); t < end; {
+		runtime.Gosched()
+		osYield()
+		t2 := now()
+		shared = shared || t2-t >= int64(slowYield)
+		t = t2
+		if ok, err := ready(); ok || err != nil {
+			s.spin.yielded(time.Duration(t-start), shared)
+			return err
+		}
+		if err := c.state(s, ready, gone); err != nil {
+			return err
+		}
+	}
+	s.spin.slept()
+	return c.sleep(s, ready, gone)
+}
+
+// sleep waits on the side's futex word. The other end clears the word and
+// wakes it after publishing; so do Close, deadlines and the liveness
+// watcher.
+func (c *Conn) sleep(s *side, ready cond, gone error) error {
+	quick := 0
+	for {
+		s.word.Store(1)
+		ok, err := ready()
+		if err == nil && !ok {
+			err = c.state(s, ready, gone)
+		}
+		if ok || err != nil {
+			s.word.Store(0)
+			return err
+		}
+		d := s.timeout(maxSleep)
+		if d <= 0 {
+			continue // state reports the deadline
+		}
+		t := now()
+		futexWait(s.word, 1, d)
+		if now()-t >= int64(quickWake) {
+			quick = 0
+		} else if quick++; quick > quickLimit {
+			time.Sleep(backoff)
+		}
+	}
+}
+
+// state returns why a wait must end without its condition: the connection
+// closed or broke, the deadline passed, or the peer is gone with nothing
+// left to wait for.
+func (c *Conn) state(s *side, ready cond, gone error) error {
+	if c.closed.Load() {
+		return errClosed
+	}
+	if err := c.broken(); err != nil {
+		return err
+	}
+	if err := s.expired(); err != nil {
+		return err
+	}
+	if c.gone.Load() {
+		if ok, err := ready(); !ok || err != nil {
+			return firstErr(err, gone)
+		}
+	}
+	return nil
+}
+
+func firstErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
