@@ -79,7 +79,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nAddresses: NAME (the default transport), unix:NAME, unix:/path.sock, inproc:NAME.")
+	fmt.Fprintln(w, "\nAddresses: NAME (the default transport), unix:NAME, unix:/path.sock, inproc:NAME, tcp://HOST:PORT[/NAME].")
 	fmt.Fprintf(w, "Transports here: %s\n", strings.Join(postbox.Transports(), ", "))
 }
 
@@ -94,9 +94,12 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 func exitCode(err error) int {
 	var ue usageError
 	var re *postbox.RemoteError
+	var es exitStatus
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return ExitOK
+	case errors.As(err, &es):
+		return es.code
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.Is(err, postbox.ErrNoEndpoint):

@@ -157,6 +157,9 @@ func (t *Transport) Dial(ctx context.Context, addr string, cfg *driver.DialConfi
 		name = session.AnyName
 	}
 	c, err := session.DialAuth(ctx, conn, name, auth, peer, cfg)
+	if err != nil && conn == raw && errors.Is(err, transport.ErrPeerGone) {
+		return nil, fmt.Errorf("%w (does the endpoint require TLS? configure tcp.Transport.TLS)", err)
+	}
 	if err != nil {
 		return nil, tlsDenied(err)
 	}
