@@ -60,4 +60,6 @@ func findBridge() (string, error) {
 // exitStatus passes a child command's exit status through.
 type exitStatus struct{ code int }
 
-func (e exitStatus) Error() string { return fmt.Sprintf("%s exited with status %d", bridgeProgram, e.code) }
+func (e exitStatus) Error() string {
+	return fmt.Sprintf("%s exited with status %d", bridgeProgram, e.code)
+}

@@ -15,11 +15,11 @@ import (
 // tcpFlags are the TCP security settings of listen (server side) or of
 // send and post (client side).
 type tcpFlags struct {
-	addr               *string // listen only: --tcp ADDR
-	cert, key          *string
-	ca, clientCA       *string
-	tokenFile          *string
-	serverName *string
+	addr         *string // listen only: --tcp ADDR
+	cert, key    *string
+	ca, clientCA *string
+	tokenFile    *string
+	serverName   *string
 }
 
 // addListenTCPFlags adds listen's flags: --tcp, --tls-cert, --tls-key,
@@ -38,10 +38,10 @@ func addListenTCPFlags(fs *flag.FlagSet) *tcpFlags {
 // addresses: --tls-ca, --tls-cert, --tls-key, --token-file.
 func addDialTCPFlags(fs *flag.FlagSet) *tcpFlags {
 	return &tcpFlags{
-		ca:                 fs.String("tls-ca", "", "for tcp://: trust this CA (PEM) instead of the system's"),
-		cert:               fs.String("tls-cert", "", "for tcp://: present this client certificate (PEM)"),
-		key:                fs.String("tls-key", "", "for tcp://: the client certificate's key (PEM)"),
-		tokenFile:          fs.String("token-file", "", "for tcp://: present the token in this file"),
+		ca:         fs.String("tls-ca", "", "for tcp://: trust this CA (PEM) instead of the system's"),
+		cert:       fs.String("tls-cert", "", "for tcp://: present this client certificate (PEM)"),
+		key:        fs.String("tls-key", "", "for tcp://: the client certificate's key (PEM)"),
+		tokenFile:  fs.String("token-file", "", "for tcp://: present the token in this file"),
 		serverName: fs.String("tls-server-name", "", "for tcp://: the name the server's certificate must have (default: the host)"),
 	}
 }
