@@ -44,7 +44,7 @@ type pbNATSServer struct {
 
 func servePostboxNATS(ctx context.Context, p bench.Params) (*pbNATSServer, error) {
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true,
-		MaxPayload: int32(p.MaxSize + 2<<10), MaxPending: int64(64 * (p.MaxSize + 2<<10))})
+		MaxPayload: int32(p.MaxSize + 2<<10)}) // the default MaxPending (64 MiB): credit keeps under it
 	if err != nil {
 		return nil, err
 	}

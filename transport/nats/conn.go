@@ -27,8 +27,7 @@ type conn struct {
 	subject     string              // the name's subject (hello)
 	inst        string              // the instance's subject; "" when none answered (Durable)
 	durableSubj string
-	inbox       string
-	sender      string
+	inbox       string // INBOX: the connection's inbox prefix, a random token and the PID
 	peer        postbox.Peer
 	max         int
 	replyMax    int
@@ -40,7 +39,9 @@ type conn struct {
 	pending   map[uint64]*waiter // Sends and Syncs
 	window    int
 	slots     int           // window slots free
-	space     chan struct{} // signalled when slots free up
+	winBytes  int64
+	freeBytes int64         // window bytes free
+	space     chan struct{} // signalled when the window opens
 	posted    uint64        // Posts published
 	credited  uint64        // Posts the instance handled or refused
 	synced    uint64        // Posts the instance confirmed it accepted
@@ -62,6 +63,7 @@ var _ driver.Conn = (*conn)(nil)
 // waiter is a Send or a Sync awaiting its answer.
 type waiter struct {
 	sync   bool
+	size   int64  // window bytes a Send holds
 	target uint64 // a Sync confirms Posts up to this count
 	reply  string
 	ch     chan result
@@ -110,16 +112,19 @@ func (c *conn) send(ctx context.Context, m *postbox.Message, w *waiter, block bo
 	if err := c.usable(m); err != nil {
 		return 0, err
 	}
-	if err := c.acquire(ctx, block); err != nil {
+	w.size = int64(len(m.Data))
+	if err := c.acquire(ctx, w.size, block); err != nil {
 		return 0, err
 	}
-	seq, err := c.register(w, true)
+	seq, err := c.register(w)
 	if err != nil {
 		return 0, err
 	}
-	out := &gonats.Msg{Subject: c.inst, Reply: w.reply, Data: m.Data, Header: gonats.Header{HeaderSender: {c.sender}}}
-	setMessage(out.Header, m)
+	out := &gonats.Msg{Subject: c.inst, Reply: w.reply, Data: m.Data, Header: messageHeader(m)}
 	if dl, ok := ctx.Deadline(); ok {
+		if out.Header == nil {
+			out.Header = gonats.Header{}
+		}
 		out.Header[HeaderTimeout] = []string{strconv.FormatInt(max(int64(time.Until(dl)), 1), 10)}
 	}
 	if err := c.nc.PublishMsg(out); err != nil {
@@ -127,6 +132,17 @@ func (c *conn) send(ctx context.Context, m *postbox.Message, w *waiter, block bo
 		return 0, c.publishFailed(err)
 	}
 	return seq, nil
+}
+
+// messageHeader carries m's ID, W and L, or is nil when they are the
+// defaults (CopyData, 0, 0): such a message goes without headers.
+func messageHeader(m *postbox.Message) gonats.Header {
+	if m.ID == postbox.CopyData && m.W == 0 && m.L == 0 {
+		return nil
+	}
+	h := make(gonats.Header, 3)
+	setMessage(h, m)
+	return h
 }
 
 // Post publishes m; the instance credits it once handled.
@@ -149,25 +165,24 @@ func (c *conn) post(ctx context.Context, m *postbox.Message, block bool) error {
 	if err := c.usable(m); err != nil {
 		return err
 	}
-	if err := c.acquire(ctx, block); err != nil {
+	size := int64(len(m.Data))
+	if err := c.acquire(ctx, size, block); err != nil {
 		return err
 	}
 	c.mu.Lock()
 	if c.err != nil {
-		c.release(1)
+		c.release(1, size)
 		c.mu.Unlock()
 		return c.err
 	}
 	c.posted++
 	c.mu.Unlock()
-	// The reply subject only brings back "no responders".
-	out := &gonats.Msg{Subject: c.inst, Reply: c.inbox + ".p", Data: m.Data,
-		Header: gonats.Header{HeaderSender: {c.sender}, HeaderKind: {KindPost}}}
-	setMessage(out.Header, m)
+	// The reply subject marks a Post and brings back only "no responders".
+	out := &gonats.Msg{Subject: c.inst, Reply: c.inbox + ".p", Data: m.Data, Header: messageHeader(m)}
 	if err := c.nc.PublishMsg(out); err != nil {
 		c.mu.Lock()
 		c.posted-- // never sent: not lost either
-		c.release(1)
+		c.release(1, size)
 		c.mu.Unlock()
 		return c.publishFailed(err)
 	}
@@ -226,8 +241,8 @@ func publishErr(err error) error {
 	return fmt.Errorf("%w: %v", postbox.ErrPeerGone, err)
 }
 
-// acquire takes one window slot.
-func (c *conn) acquire(ctx context.Context, block bool) error {
+// acquire takes one window slot and size bytes.
+func (c *conn) acquire(ctx context.Context, size int64, block bool) error {
 	for {
 		c.mu.Lock()
 		switch {
@@ -238,11 +253,12 @@ func (c *conn) acquire(ctx context.Context, block bool) error {
 			err := c.err
 			c.mu.Unlock()
 			return err
-		case c.slots > 0:
-			if c.slots == c.window && len(c.pending) == 0 {
+		case c.slots > 0 && c.freeBytes >= size:
+			if c.idleLocked() {
 				c.lastHeard = time.Now() // liveness counts from the first outstanding message
 			}
 			c.slots--
+			c.freeBytes -= size
 			c.mu.Unlock()
 			return nil
 		}
@@ -259,9 +275,15 @@ func (c *conn) acquire(ctx context.Context, block bool) error {
 	}
 }
 
-// release frees n slots. c.mu is held.
-func (c *conn) release(n int) {
+// idleLocked reports whether nothing is outstanding. c.mu is held.
+func (c *conn) idleLocked() bool {
+	return c.slots == c.window && c.freeBytes == c.winBytes && len(c.pending) == 0
+}
+
+// release frees n slots and b bytes. c.mu is held.
+func (c *conn) release(n int, b int64) {
 	c.slots = min(c.slots+n, c.window)
+	c.freeBytes = min(c.freeBytes+b, c.winBytes)
 	signal(c.space)
 }
 
@@ -273,17 +295,18 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// register records w under a new sequence number.
-func (c *conn) register(w *waiter, holdsSlot bool) (uint64, error) {
+// register records w under a new sequence number. A Send's window share
+// is given back if that fails.
+func (c *conn) register(w *waiter) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
-		if holdsSlot {
-			c.release(1)
+		if !w.sync {
+			c.release(1, w.size)
 		}
 		return 0, c.err
 	}
-	if len(c.pending) == 0 && c.slots == c.window {
+	if c.idleLocked() {
 		c.lastHeard = time.Now()
 	}
 	c.seq++
@@ -303,7 +326,7 @@ func (c *conn) abandon(seq uint64) bool {
 	}
 	delete(c.pending, seq)
 	if !w.sync {
-		c.release(1)
+		c.release(1, w.size)
 	}
 	return true
 }
@@ -336,7 +359,7 @@ func (c *conn) onAnswer(m *gonats.Msg) {
 	}
 	delete(c.pending, seq)
 	if !w.sync {
-		c.release(1)
+		c.release(1, w.size)
 	} else if !gone {
 		c.synced = max(c.synced, w.target)
 	}
@@ -360,6 +383,7 @@ func (c *conn) instanceGone() error {
 // creditLocked applies a credit message. c.mu is held.
 func (c *conn) creditLocked(m *gonats.Msg) {
 	n, _ := strconv.ParseUint(m.Header.Get(HeaderCredit), 10, 64)
+	bytes, _ := strconv.ParseInt(m.Header.Get(HeaderBytes), 10, 64)
 	refused, _ := strconv.ParseUint(m.Header.Get(HeaderRefused), 10, 64)
 	n = min(n, c.posted-c.credited)
 	c.credited += n
@@ -369,7 +393,7 @@ func (c *conn) creditLocked(m *gonats.Msg) {
 			c.refusal = answerErr(m)
 		}
 	}
-	c.release(int(n))
+	c.release(int(n), max(bytes, 0))
 }
 
 // decode turns a final answer into the Send's outcome.

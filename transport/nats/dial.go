@@ -40,11 +40,10 @@ func (t *Transport) Dial(ctx context.Context, addr string, cfg *driver.DialConfi
 }
 
 func newConn(t *Transport, nc *gonats.Conn, a address, cfg *driver.DialConfig) *conn {
-	inbox := nc.NewInbox()
 	return &conn{t: t, nc: nc, subject: t.subject(a.name), durableSubj: t.durableSubject(a.name),
-		inbox: inbox, sender: strconv.Itoa(os.Getpid()) + "/" + inbox,
+		inbox:    nc.NewInbox() + "." + strconv.Itoa(os.Getpid()),
 		max:      int(min(int64(driver.MaxSizeOr(cfg.MaxSize)), nc.MaxPayload()-headerRoom)),
-		replyMax: int(driver.MaxSizeOr(cfg.MaxSize)), window: 1, slots: 1,
+		replyMax: int(driver.MaxSizeOr(cfg.MaxSize)), window: 1, slots: 1, winBytes: 1 << 62, freeBytes: 1 << 62,
 		liveness: t.liveness(), closeTO: driver.CloseOr(cfg.CloseTimeout),
 		pending: map[uint64]*waiter{}, space: make(chan struct{}, 1), dead: make(chan struct{}),
 		stop: make(chan struct{}),
@@ -100,6 +99,10 @@ func (c *conn) hello(ctx context.Context, cfg *driver.DialConfig) error {
 	if n, err := strconv.Atoi(res.Header.Get(HeaderWindow)); err == nil && n > 0 {
 		c.window, c.slots = n, n
 	}
+	if n, err := strconv.ParseInt(res.Header.Get(HeaderWindowB), 10, 64); err == nil && n > 0 {
+		c.winBytes, c.freeBytes = n, n
+		c.max = int(min(int64(c.max), n))
+	}
 	return nil
 }
 
@@ -141,7 +144,7 @@ func (c *conn) watchdog() {
 				continue
 			}
 			c.mu.Lock()
-			busy := c.slots < c.window || len(c.pending) > 0
+			busy := !c.idleLocked()
 			silent := now.Sub(c.lastHeard) > c.liveness
 			c.mu.Unlock()
 			if busy && silent {

@@ -147,8 +147,7 @@ func (c *conn) durablePost(ctx context.Context, m *postbox.Message, block bool) 
 	if err := c.ready(m); err != nil {
 		return err
 	}
-	out := &gonats.Msg{Subject: c.durableSubj, Data: m.Data, Header: gonats.Header{HeaderSender: {c.sender}}}
-	setMessage(out.Header, m)
+	out := &gonats.Msg{Subject: c.durableSubj, Data: m.Data, Header: messageHeader(m)}
 	for {
 		if c.js.PublishAsyncPending() < defaultWindow {
 			_, err := c.js.PublishMsgAsync(out, jetstream.WithStallWait(10*time.Millisecond))

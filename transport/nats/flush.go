@@ -38,11 +38,11 @@ func (c *conn) Flush(ctx context.Context) error {
 // sync asks the instance to confirm every Post up to target.
 func (c *conn) sync(ctx context.Context, target uint64) error {
 	w := &waiter{sync: true, target: target, ch: make(chan result, 1)}
-	seq, err := c.register(w, false)
+	seq, err := c.register(w)
 	if err != nil {
 		return c.lost()
 	}
-	m := &gonats.Msg{Subject: c.inst, Reply: w.reply, Header: gonats.Header{HeaderKind: {KindSync}, HeaderSender: {c.sender}}}
+	m := &gonats.Msg{Subject: c.inst, Reply: w.reply, Header: gonats.Header{HeaderKind: {KindSync}}}
 	if err := c.nc.PublishMsg(m); err != nil {
 		c.abandon(seq)
 		c.publishFailed(err)

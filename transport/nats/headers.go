@@ -19,7 +19,6 @@ const (
 	HeaderW       = "Postbox-W"       // W
 	HeaderL       = "Postbox-L"       // L
 	HeaderKind    = "Postbox-Kind"    // a Kind value; absent: a Send if there is a reply subject, else a Post
-	HeaderSender  = "Postbox-Sender"  // "PID/INBOX" of a Postbox client, which gets credit and heartbeats at INBOX.c
 	HeaderTimeout = "Postbox-Timeout" // nanoseconds the sender still waits
 	HeaderCancel  = "Postbox-Cancel"  // KindCancel: the reply subject of the Send given up
 
@@ -28,17 +27,19 @@ const (
 	HeaderError    = "Postbox-Error"    // error code; the payload is the error text
 	HeaderStatus   = "Postbox-Status"   // StatusAccepted or StatusSynced
 	HeaderCredit   = "Postbox-Credit"   // on INBOX.c: Posts handled or refused since the last credit
+	HeaderBytes    = "Postbox-Bytes"    // on INBOX.c: their payload bytes
 	HeaderRefused  = "Postbox-Refused"  // on INBOX.c: how many of those were refused, not handled
 	HeaderEndpoint = "Postbox-Endpoint" // the answering endpoint's name (hello, broadcast)
 	HeaderInstance = "Postbox-Instance" // hello: the subject of this endpoint instance
 	HeaderMaxSize  = "Postbox-Max-Size" // hello: the largest payload accepted
 	HeaderWindow   = "Postbox-Window"   // hello: messages a sender may have outstanding
+	HeaderWindowB  = "Postbox-Window-Bytes" // hello: payload bytes a sender may have outstanding
 	HeaderPID      = "Postbox-Pid"      // hello, broadcast: the endpoint's PID
 )
 
 // Values of HeaderKind.
 const (
-	KindPost   = "post"   // a Post from a Postbox client, credited when handled
+	KindPost   = "post"   // a Post (Postbox clients mark it by the reply subject INBOX.p instead)
 	KindHello  = "hello"  // Dial's handshake
 	KindSync   = "sync"   // Flush: answered once every earlier Post is in the queue
 	KindCancel = "cancel" // the sender gave up on a Send

@@ -40,14 +40,15 @@ type listener struct {
 	max    int    // largest payload accepted
 	outMax int    // largest reply the server carries
 	window int    // messages a sender may have outstanding
+	winB   int64  // payload bytes a sender may have outstanding
 	inline bool   // run handlers in the reader when idle
 	subs   []*gonats.Subscription
 	front  chan *gonats.Msg // the name's subject and broadcasts: never handled inline
 	msgs   chan *gonats.Msg // the instance subject: Postbox connections
 	durab  *durableConsumer
 
-	gen  atomic.Uint64 // bumped when another reader takes over
-	seq  atomic.Uint64 // Send numbers
+	cur  atomic.Pointer[reader] // the instance subject's current reader
+	seq  atomic.Uint64          // Send numbers
 	stop chan struct{}
 	wg   sync.WaitGroup
 
@@ -88,6 +89,7 @@ func (t *Transport) Listen(ctx context.Context, addr string, loop *driver.Loop, 
 		stop: make(chan struct{}), senders: map[string]*sender{}, inflight: map[string]flight{}}
 	l.outMax = int(nc.MaxPayload() - headerRoom)
 	l.max = min(int(driver.MaxSizeOr(cfg.MaxSize)), l.outMax)
+	l.winB = max(min(cfg.QueueBytesOr(), maxWindowBytes), int64(l.max))
 	if err := l.subscribe(ctx); err != nil {
 		l.Close()
 		return nil, err
@@ -102,6 +104,11 @@ func (t *Transport) Listen(ctx context.Context, addr string, loop *driver.Loop, 
 // headerRoom is what a payload leaves for headers under the server's
 // maximum.
 const headerRoom = 1024
+
+// maxWindowBytes bounds the payload a sender may have outstanding, well
+// under the server's default limit on what waits for one client (64 MiB),
+// beyond which the server would cut the endpoint off as a slow consumer.
+const maxWindowBytes = 8 << 20
 
 func (l *listener) subscribe(ctx context.Context) error {
 	t := l.t
@@ -129,19 +136,102 @@ func (l *listener) subscribe(ctx context.Context) error {
 
 func (l *listener) Addr() string { return l.addr }
 
+// inlineGrace is how long a handler may run inline in the reader before
+// another goroutine takes over reading, so that Flush, cancellation and
+// other connections are still served while it runs.
+const inlineGrace = 2 * time.Millisecond
+
+// reader is one goroutine's turn at reading the instance subject. Only one
+// reads at a time; a reader whose inline handler runs long hands reading
+// to a new one and exits when the handler returns. The watchdog is armed
+// once and re-checks when it fires, rather than reset for every message.
+type reader struct {
+	gen      uint64
+	watchdog *time.Timer
+	armed    atomic.Bool
+	inline   atomic.Bool // a handler runs inline now
+	// Guarded by listener.mu.
+	req   *driver.Request // the inline request
+	since time.Time
+	taken bool // another reader took over
+}
+
 // readLoop handles messages from Postbox connections until the listener
-// closes or another reader takes over (gen changes), which Watch arranges
-// while a handler runs inline here.
+// closes or another reader takes over (gen changes).
 func (l *listener) readLoop(gen uint64) {
 	defer l.wg.Done()
-	for l.gen.Load() == gen {
+	rd := &reader{gen: gen}
+	rd.watchdog = time.AfterFunc(time.Hour, func() { l.checkInline(rd) })
+	rd.watchdog.Stop()
+	defer rd.watchdog.Stop()
+	l.cur.Store(rd)
+	for {
 		select {
 		case <-l.stop:
 			return
 		case m := <-l.msgs:
 			l.handle(m, l.inline)
+			if rd.inline.Load() && !l.endInline(rd) {
+				return // another reader took over meanwhile
+			}
 		}
 	}
+}
+
+// begin is called (by Responder.Begin) in the reader just before r runs
+// inline there.
+func (l *listener) begin(r *driver.Request) {
+	rd := l.cur.Load()
+	l.mu.Lock()
+	rd.req, rd.since = r, time.Now()
+	l.mu.Unlock()
+	rd.inline.Store(true)
+	if !rd.armed.Swap(true) {
+		rd.watchdog.Reset(inlineGrace)
+	}
+}
+
+// endInline records that the inline handler returned; it reports whether
+// rd is still the reader.
+func (l *listener) endInline(rd *reader) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rd.inline.Store(false)
+	rd.req = nil
+	return !rd.taken
+}
+
+// checkInline runs when the watchdog fires: it hands reading on if the inline
+// handler has run for inlineGrace, and re-arms for the rest of the grace
+// if one runs for less.
+func (l *listener) checkInline(rd *reader) {
+	rd.armed.Store(false)
+	l.mu.Lock()
+	since, running := rd.since, rd.req != nil
+	l.mu.Unlock()
+	if !running {
+		return
+	}
+	if ran := time.Since(since); ran < inlineGrace {
+		if !rd.armed.Swap(true) {
+			rd.watchdog.Reset(inlineGrace - ran)
+		}
+		return
+	}
+	l.takeOver(rd, nil)
+}
+
+// takeOver starts a new reader while rd is busy with an inline handler
+// (with r, if given). rd exits once its handler returns.
+func (l *listener) takeOver(rd *reader, r *driver.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || rd.taken || rd.req == nil || r != nil && rd.req != r {
+		return
+	}
+	rd.taken = true
+	l.wg.Add(1)
+	go l.readLoop(rd.gen + 1)
 }
 
 // frontLoop handles hellos, broadcasts and plain NATS clients. It never
@@ -156,18 +246,6 @@ func (l *listener) frontLoop() {
 			l.handle(m, false)
 		}
 	}
-}
-
-// takeOver starts another reader, for Watch.
-func (l *listener) takeOver() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return
-	}
-	gen := l.gen.Add(1)
-	l.wg.Add(1)
-	go l.readLoop(gen)
 }
 
 // ticker sends heartbeats (with any credit due) to senders with work in
@@ -267,6 +345,7 @@ func (l *listener) hello(m *gonats.Msg) {
 		HeaderInstance: {l.inst},
 		HeaderMaxSize:  {strconv.Itoa(l.max)},
 		HeaderWindow:   {strconv.Itoa(l.window)},
+		HeaderWindowB:  {strconv.FormatInt(l.winB, 10)},
 		HeaderPID:      {strconv.Itoa(os.Getpid())},
 	}
 	l.publish(&gonats.Msg{Subject: m.Reply, Header: h})

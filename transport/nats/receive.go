@@ -41,15 +41,17 @@ func (l *listener) handle(m *gonats.Msg, inline bool) {
 // request turns a Send or Post into a request for the loop.
 func (l *listener) request(m *gonats.Msg, inline bool) {
 	broadcast := m.Subject == l.t.allSubject()
-	isSend := m.Reply != "" && m.Header.Get(HeaderKind) == ""
-	s, err := l.senderFor(m.Header.Get(HeaderSender))
+	inbox := l.inboxOf(m)
+	isPost := m.Header.Get(HeaderKind) == KindPost || inbox != "" && strings.HasSuffix(m.Reply, ".p")
+	isSend := m.Reply != "" && !isPost
+	s, err := l.senderFor(inbox)
 	r := driver.NewRequest()
 	if err == nil {
 		err = l.check(m, &r.Msg)
 	}
 	if err != nil {
 		driver.Free(r)
-		l.refuse(s, m, isSend, err)
+		l.refuse(s, inbox, m, isSend, err)
 		return
 	}
 	r.Msg.Data = m.Data
@@ -70,6 +72,20 @@ func (l *listener) request(m *gonats.Msg, inline bool) {
 	s.deliver(r, inline)
 }
 
+// inboxOf names the Postbox connection a message on the instance subject
+// comes from: its inbox, the reply subject less its last token. Messages
+// on the name's subject come from plain NATS clients: "".
+func (l *listener) inboxOf(m *gonats.Msg) string {
+	if m.Subject != l.inst {
+		return ""
+	}
+	i := strings.LastIndexByte(m.Reply, '.')
+	if i <= 0 {
+		return ""
+	}
+	return m.Reply[:i]
+}
+
 // check validates a message's size and headers, filling in ID, W and L.
 func (l *listener) check(m *gonats.Msg, msg *postbox.Message) error {
 	if len(m.Data) > l.max {
@@ -82,37 +98,37 @@ func (l *listener) check(m *gonats.Msg, msg *postbox.Message) error {
 }
 
 // refuse answers a message the endpoint will not handle.
-func (l *listener) refuse(s *sender, m *gonats.Msg, isSend bool, err error) {
+func (l *listener) refuse(s *sender, inbox string, m *gonats.Msg, isSend bool, err error) {
 	switch {
 	case isSend:
 		l.replyErr(m, err, m.Subject == l.t.allSubject())
 	case s != nil && s.inbox != "":
-		s.refused(err)
-	case s == nil && strings.Contains(m.Header.Get(HeaderSender), "/"):
+		s.refused(err, len(m.Data))
+	case inbox != "":
 		// No queue to account it to (refused at the door): tell the sender.
-		_, inbox, _ := strings.Cut(m.Header.Get(HeaderSender), "/")
-		h := gonats.Header{HeaderCredit: {"1"}, HeaderRefused: {"1"}, HeaderError: {strconv.Itoa(int(driver.CodeOf(err)))}}
+		h := gonats.Header{HeaderCredit: {"1"}, HeaderBytes: {strconv.Itoa(len(m.Data))}, HeaderRefused: {"1"},
+			HeaderError: {strconv.Itoa(int(driver.CodeOf(err)))}}
 		l.publish(&gonats.Msg{Subject: inbox + ".c", Header: h})
 	default:
 		l.log.Warn("postbox: nats: dropped a message", "endpoint", l.name, "err", err)
 	}
 }
 
-// senderFor returns the queue of the sender with the given HeaderSender
-// value ("" for plain NATS clients, who share one), attaching it first.
-func (l *listener) senderFor(id string) (*sender, error) {
+// senderFor returns the queue of the Postbox connection with the given
+// inbox ("" for plain NATS clients, who share one), attaching it first.
+// The inbox's last token is the sender's PID.
+func (l *listener) senderFor(inbox string) (*sender, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil, postbox.ErrClosed
 	}
-	if s := l.senders[id]; s != nil {
+	if s := l.senders[inbox]; s != nil {
 		s.touch()
 		return s, nil
 	}
-	peer := postbox.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: id, Identity: Identity}
-	pid, inbox, _ := strings.Cut(id, "/")
-	if n, err := strconv.Atoi(pid); err == nil && n > 0 {
+	peer := postbox.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: inbox, Identity: Identity}
+	if n, err := strconv.Atoi(inbox[strings.LastIndexByte(inbox, '.')+1:]); err == nil && n > 0 {
 		peer.PID = n
 	}
 	if l.cfg.Auth != nil {
@@ -120,10 +136,10 @@ func (l *listener) senderFor(id string) (*sender, error) {
 			return nil, fmt.Errorf("%w: %v", postbox.ErrDenied, err)
 		}
 	}
-	s := &sender{l: l, id: id, inbox: inbox}
+	s := &sender{l: l, id: inbox, inbox: inbox}
 	s.src = l.loop.Attach(peer, s, l.window)
 	s.touch()
-	l.senders[id] = s
+	l.senders[inbox] = s
 	return s, nil
 }
 

@@ -25,8 +25,9 @@ type sender struct {
 
 	mu       sync.Mutex
 	overflow []*driver.Request
-	credit   int // Posts handled or refused, not yet reported
-	refusals int // of those, refused
+	credit   int   // Posts handled or refused, not yet reported
+	bytes    int64 // their payload bytes
+	refusals int   // of those, refused
 	code     int // the error code of the first refusal
 	last     time.Time
 }
@@ -116,7 +117,7 @@ func (s *sender) refuse(r *driver.Request, err error) {
 	if r.IsSend() {
 		s.l.untrack(m.Reply)
 	}
-	s.l.refuse(s, m, r.IsSend(), err)
+	s.l.refuse(s, s.inbox, m, r.IsSend(), err)
 	driver.Free(r)
 }
 
@@ -127,27 +128,27 @@ func (s *sender) Respond(r *driver.Request, rep postbox.Reply, err error) {
 		s.l.untrack(m.Reply)
 		s.l.reply(m, rep, err, m.Subject == s.l.t.allSubject())
 	} else if s.inbox != "" {
-		s.handled()
+		s.handled(r.Size)
 	}
 	driver.Free(r)
 	s.drain()
 }
 
-// Begin implements driver.Responder. Nothing to arrange: only Postbox
-// connections to an endpoint that handles one message at a time run
-// inline, and hellos have a reader of their own.
-func (s *sender) Begin(*driver.Request) {}
+// Begin implements driver.Responder: r runs inline in the instance
+// subject's reader, which hands reading on if the handler runs long.
+func (s *sender) Begin(r *driver.Request) { s.l.begin(r) }
 
 // Watch implements driver.Responder: a handler running inline wants its
 // context watched, so another goroutine takes over reading.
-func (s *sender) Watch(*driver.Request) { s.l.takeOver() }
+func (s *sender) Watch(r *driver.Request) { s.l.takeOver(s.l.cur.Load(), r) }
 
 // handled counts a handled Post, and returns credit in batches: when a
 // quarter of the window is due, or the queue ran empty.
-func (s *sender) handled() {
+func (s *sender) handled(size int) {
 	s.mu.Lock()
 	s.credit++
-	due := s.credit >= max(s.l.window/4, 1) || !s.src.Busy()
+	s.bytes += int64(size)
+	due := s.credit >= max(s.l.window/4, 1) || s.bytes >= s.l.winB/4 || !s.src.Busy()
 	s.mu.Unlock()
 	if due {
 		s.sendCredit(false)
@@ -155,9 +156,10 @@ func (s *sender) handled() {
 }
 
 // refused counts a Post refused for err, and tells the sender at once.
-func (s *sender) refused(err error) {
+func (s *sender) refused(err error, size int) {
 	s.mu.Lock()
 	s.credit++
+	s.bytes += int64(size)
 	s.refusals++
 	if s.code == 0 {
 		s.code = int(driver.CodeOf(err))
@@ -182,13 +184,13 @@ func (s *sender) heartbeat() {
 // sendCredit reports the credit due, if any (or anyway, as a heartbeat).
 func (s *sender) sendCredit(always bool) {
 	s.mu.Lock()
-	n, refused, code := s.credit, s.refusals, s.code
-	s.credit, s.refusals, s.code = 0, 0, 0
+	n, bytes, refused, code := s.credit, s.bytes, s.refusals, s.code
+	s.credit, s.bytes, s.refusals, s.code = 0, 0, 0, 0
 	s.mu.Unlock()
 	if n == 0 && !always {
 		return
 	}
-	h := gonats.Header{HeaderCredit: {strconv.Itoa(n)}}
+	h := gonats.Header{HeaderCredit: {strconv.Itoa(n)}, HeaderBytes: {strconv.FormatInt(bytes, 10)}}
 	if refused > 0 {
 		h[HeaderRefused] = []string{strconv.Itoa(refused)}
 		h[HeaderError] = []string{strconv.Itoa(code)}
