@@ -38,7 +38,7 @@ type conn struct {
 	seq       uint64
 	pending   map[uint64]*waiter // Sends and Syncs
 	window    int
-	slots     int           // window slots free
+	slots     int // window slots free
 	winBytes  int64
 	freeBytes int64         // window bytes free
 	space     chan struct{} // signalled when the window opens

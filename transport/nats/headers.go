@@ -23,18 +23,18 @@ const (
 	HeaderCancel  = "Postbox-Cancel"  // KindCancel: the reply subject of the Send given up
 
 	// On answers from an endpoint.
-	HeaderResult   = "Postbox-Result"   // Reply.Result
-	HeaderError    = "Postbox-Error"    // error code; the payload is the error text
-	HeaderStatus   = "Postbox-Status"   // StatusAccepted or StatusSynced
-	HeaderCredit   = "Postbox-Credit"   // on INBOX.c: Posts handled or refused since the last credit
-	HeaderBytes    = "Postbox-Bytes"    // on INBOX.c: their payload bytes
-	HeaderRefused  = "Postbox-Refused"  // on INBOX.c: how many of those were refused, not handled
-	HeaderEndpoint = "Postbox-Endpoint" // the answering endpoint's name (hello, broadcast)
-	HeaderInstance = "Postbox-Instance" // hello: the subject of this endpoint instance
-	HeaderMaxSize  = "Postbox-Max-Size" // hello: the largest payload accepted
-	HeaderWindow   = "Postbox-Window"   // hello: messages a sender may have outstanding
+	HeaderResult   = "Postbox-Result"       // Reply.Result
+	HeaderError    = "Postbox-Error"        // error code; the payload is the error text
+	HeaderStatus   = "Postbox-Status"       // StatusAccepted or StatusSynced
+	HeaderCredit   = "Postbox-Credit"       // on INBOX.c: Posts handled or refused since the last credit
+	HeaderBytes    = "Postbox-Bytes"        // on INBOX.c: their payload bytes
+	HeaderRefused  = "Postbox-Refused"      // on INBOX.c: how many of those were refused, not handled
+	HeaderEndpoint = "Postbox-Endpoint"     // the answering endpoint's name (hello, broadcast)
+	HeaderInstance = "Postbox-Instance"     // hello: the subject of this endpoint instance
+	HeaderMaxSize  = "Postbox-Max-Size"     // hello: the largest payload accepted
+	HeaderWindow   = "Postbox-Window"       // hello: messages a sender may have outstanding
 	HeaderWindowB  = "Postbox-Window-Bytes" // hello: payload bytes a sender may have outstanding
-	HeaderPID      = "Postbox-Pid"      // hello, broadcast: the endpoint's PID
+	HeaderPID      = "Postbox-Pid"          // hello, broadcast: the endpoint's PID
 )
 
 // Values of HeaderKind.

@@ -28,7 +28,7 @@ type sender struct {
 	credit   int   // Posts handled or refused, not yet reported
 	bytes    int64 // their payload bytes
 	refusals int   // of those, refused
-	code     int // the error code of the first refusal
+	code     int   // the error code of the first refusal
 	last     time.Time
 }
 
