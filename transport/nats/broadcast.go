@@ -119,8 +119,7 @@ func (g *gather) add(m *gonats.Msg) {
 	if m.Header.Get(HeaderError) != "" {
 		r.Err = answerErr(m)
 	} else {
-		res, _ := strconv.ParseInt(m.Header.Get(HeaderResult), 10, 64)
-		r.Reply = postbox.Reply{Result: res, Data: m.Data}
+		r.Reply = postbox.Reply{Result: intHeader(m.Header, HeaderResult), Data: m.Data}
 	}
 	g.results = append(g.results, r)
 }

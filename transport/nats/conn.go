@@ -79,24 +79,37 @@ func (c *conn) Peer() postbox.Peer { return c.peer }
 
 func (c *conn) MaxSize() int { return c.max }
 
+// waiters are recycled by Send, whose waiter nobody else holds once its
+// answer is taken.
+var waiters = sync.Pool{New: func() any { return &waiter{ch: make(chan result, 1)} }}
+
 // Send publishes a request to the instance and waits for its answer.
 func (c *conn) Send(ctx context.Context, m postbox.Message) (postbox.Reply, error) {
-	w := &waiter{ch: make(chan result, 1)}
+	w := waiters.Get().(*waiter)
 	seq, err := c.send(ctx, &m, w, true)
 	if err != nil {
+		putWaiter(w)
 		return postbox.Reply{}, err
 	}
 	select {
 	case res := <-w.ch:
+		putWaiter(w)
 		return res.rep, res.err
 	case <-ctx.Done():
 		if c.abandon(seq) {
 			c.nc.PublishMsg(&gonats.Msg{Subject: c.inst, Header: gonats.Header{HeaderKind: {KindCancel}, HeaderCancel: {w.reply}}})
+			putWaiter(w)
 			return postbox.Reply{}, ctxErr(ctx)
 		}
 		res := <-w.ch
+		putWaiter(w)
 		return res.rep, res.err
 	}
+}
+
+func putWaiter(w *waiter) {
+	*w = waiter{ch: w.ch}
+	waiters.Put(w)
 }
 
 // SendAsync publishes a request; done gets the answer from the inbox's
@@ -120,14 +133,11 @@ func (c *conn) send(ctx context.Context, m *postbox.Message, w *waiter, block bo
 	if err != nil {
 		return 0, err
 	}
-	out := &gonats.Msg{Subject: c.inst, Reply: w.reply, Data: m.Data, Header: messageHeader(m)}
+	var timeout int64
 	if dl, ok := ctx.Deadline(); ok {
-		if out.Header == nil {
-			out.Header = gonats.Header{}
-		}
-		out.Header[HeaderTimeout] = []string{strconv.FormatInt(max(int64(time.Until(dl)), 1), 10)}
+		timeout = max(int64(time.Until(dl)), 1)
 	}
-	if err := c.nc.PublishMsg(out); err != nil {
+	if err := c.nc.PublishRequest(c.inst, w.reply, appendRequest(m, timeout)); err != nil {
 		c.abandon(seq)
 		return 0, c.publishFailed(err)
 	}
@@ -178,8 +188,7 @@ func (c *conn) post(ctx context.Context, m *postbox.Message, block bool) error {
 	c.posted++
 	c.mu.Unlock()
 	// The reply subject marks a Post and brings back only "no responders".
-	out := &gonats.Msg{Subject: c.inst, Reply: c.inbox + ".p", Data: m.Data, Header: messageHeader(m)}
-	if err := c.nc.PublishMsg(out); err != nil {
+	if err := c.nc.PublishRequest(c.inst, c.inbox+".p", appendRequest(m, 0)); err != nil {
 		c.mu.Lock()
 		c.posted-- // never sent: not lost either
 		c.release(1, size)
@@ -382,9 +391,9 @@ func (c *conn) instanceGone() error {
 
 // creditLocked applies a credit message. c.mu is held.
 func (c *conn) creditLocked(m *gonats.Msg) {
-	n, _ := strconv.ParseUint(m.Header.Get(HeaderCredit), 10, 64)
-	bytes, _ := strconv.ParseInt(m.Header.Get(HeaderBytes), 10, 64)
-	refused, _ := strconv.ParseUint(m.Header.Get(HeaderRefused), 10, 64)
+	n := uint64(max(intHeader(m.Header, HeaderCredit), 0))
+	bytes := intHeader(m.Header, HeaderBytes)
+	refused := uint64(max(intHeader(m.Header, HeaderRefused), 0))
 	n = min(n, c.posted-c.credited)
 	c.credited += n
 	if refused = min(refused, n); refused > 0 {
@@ -398,14 +407,11 @@ func (c *conn) creditLocked(m *gonats.Msg) {
 
 // decode turns a final answer into the Send's outcome.
 func (c *conn) decode(m *gonats.Msg) (postbox.Reply, error) {
-	if m.Header.Get(HeaderError) != "" {
-		return postbox.Reply{}, answerErr(m)
+	rep, err := readAnswer(m.Data)
+	if err == nil && len(rep.Data) > c.replyMax {
+		return postbox.Reply{}, fmt.Errorf("%w: reply of %d bytes, the limit is %d", postbox.ErrTooLarge, len(rep.Data), c.replyMax)
 	}
-	if len(m.Data) > c.replyMax {
-		return postbox.Reply{}, fmt.Errorf("%w: reply of %d bytes, the limit is %d", postbox.ErrTooLarge, len(m.Data), c.replyMax)
-	}
-	res, _ := strconv.ParseInt(m.Header.Get(HeaderResult), 10, 64)
-	return postbox.Reply{Result: res, Data: m.Data}, nil
+	return rep, err
 }
 
 // answerErr decodes an error answer.
@@ -435,10 +441,10 @@ func (c *conn) fail(err error) {
 	}
 	c.err = err
 	close(c.dead)
-	waiters := c.pending
+	pend := c.pending
 	c.pending = map[uint64]*waiter{}
 	c.mu.Unlock()
-	for _, w := range waiters {
+	for _, w := range pend {
 		c.finish(w, postbox.Reply{}, err)
 	}
 }

@@ -112,3 +112,14 @@ func parseNum(s string, bits int, unsigned bool) (int64, error) {
 	}
 	return strconv.ParseInt(s, 10, bits)
 }
+
+// intHeader parses a decimal header, 0 when absent or malformed (without
+// the cost of a parse error for the common absent case).
+func intHeader(h gonats.Header, key string) int64 {
+	v := h.Get(key)
+	if v == "" {
+		return 0
+	}
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n
+}

@@ -373,6 +373,12 @@ func (l *listener) untrack(reply string) {
 	l.mu.Unlock()
 }
 
+func (l *listener) publishRaw(subject string, data []byte) {
+	if err := l.nc.Publish(subject, data); err != nil {
+		l.log.Warn("postbox: nats: answer lost", "endpoint", l.name, "subject", subject, "err", err)
+	}
+}
+
 func (l *listener) publish(m *gonats.Msg) {
 	if err := l.nc.PublishMsg(m); err != nil {
 		l.log.Warn("postbox: nats: answer lost", "endpoint", l.name, "subject", m.Subject, "err", err)

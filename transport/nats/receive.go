@@ -46,16 +46,16 @@ func (l *listener) request(m *gonats.Msg, inline bool) {
 	isSend := m.Reply != "" && !isPost
 	s, err := l.senderFor(inbox)
 	r := driver.NewRequest()
+	var timeout int64
 	if err == nil {
-		err = l.check(m, &r.Msg)
+		timeout, err = l.check(m, inbox != "", &r.Msg)
 	}
 	if err != nil {
 		driver.Free(r)
 		l.refuse(s, inbox, m, isSend, err)
 		return
 	}
-	r.Msg.Data = m.Data
-	r.Size = len(m.Data)
+	r.Size = len(r.Msg.Data)
 	r.Aux = m
 	if broadcast {
 		h := l.endpointHeader()
@@ -64,8 +64,8 @@ func (l *listener) request(m *gonats.Msg, inline bool) {
 	}
 	if isSend {
 		r.Seq = l.seq.Add(1)
-		if ns, err := strconv.ParseInt(m.Header.Get(HeaderTimeout), 10, 64); err == nil && ns > 0 {
-			r.Deadline = time.Now().Add(time.Duration(ns))
+		if timeout > 0 {
+			r.Deadline = time.Now().Add(time.Duration(timeout))
 		}
 		l.track(m.Reply, flight{s: s, seq: r.Seq})
 	}
@@ -86,15 +86,25 @@ func (l *listener) inboxOf(m *gonats.Msg) string {
 	return m.Reply[:i]
 }
 
-// check validates a message's size and headers, filling in ID, W and L.
-func (l *listener) check(m *gonats.Msg, msg *postbox.Message) error {
-	if len(m.Data) > l.max {
-		return fmt.Errorf("%w: %d bytes, %s accepts %d", postbox.ErrTooLarge, len(m.Data), l.name, l.max)
+// check validates a message's size and fields, filling in msg and
+// returning the sender's timeout: from the prefix on an instance subject
+// (framed), from headers otherwise.
+func (l *listener) check(m *gonats.Msg, framed bool, msg *postbox.Message) (int64, error) {
+	size := len(m.Data)
+	if framed {
+		size -= reqPrefix
+	}
+	if size > l.max {
+		return 0, fmt.Errorf("%w: %d bytes, %s accepts %d", postbox.ErrTooLarge, size, l.name, l.max)
+	}
+	if framed {
+		return readRequest(m.Data, msg)
 	}
 	if err := readMessage(m.Header, msg); err != nil {
-		return fmt.Errorf("%w: %v", postbox.ErrProtocol, err)
+		return 0, fmt.Errorf("%w: %v", postbox.ErrProtocol, err)
 	}
-	return nil
+	msg.Data = m.Data
+	return intHeader(m.Header, HeaderTimeout), nil
 }
 
 // refuse answers a message the endpoint will not handle.
@@ -152,6 +162,10 @@ func (l *listener) reply(m *gonats.Msg, rep postbox.Reply, err error, broadcast 
 		l.replyErr(m, err, broadcast)
 		return
 	}
+	if m.Subject == l.inst {
+		l.publishRaw(m.Reply, appendAnswer(rep.Result, 0, rep.Data))
+		return
+	}
 	out := &gonats.Msg{Subject: m.Reply, Data: rep.Data}
 	if broadcast {
 		out.Header = l.endpointHeader()
@@ -173,6 +187,10 @@ func (l *listener) replyErr(m *gonats.Msg, err error, broadcast bool) {
 		text = re.Message
 	}
 	text = text[:min(len(text), maxErrorText)]
+	if m.Subject == l.inst {
+		l.publishRaw(m.Reply, appendAnswer(0, driver.CodeOf(err), []byte(text)))
+		return
+	}
 	h := gonats.Header{}
 	if broadcast {
 		h = l.endpointHeader()
