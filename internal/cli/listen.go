@@ -78,12 +78,16 @@ func (p *printer) print(m *postbox.Message) {
 		writeJSON(p.e.stdout, obj)
 		return
 	}
+	sid := ""
+	if m.From.SID != "" {
+		sid = " sid=" + m.From.SID
+	}
 	var remote string
 	if m.From.Identity != "" {
 		remote = fmt.Sprintf(" addr=%s identity=%q", m.From.Addr, m.From.Identity)
 	} else if m.From.Transport == "tcp" {
 		remote = " addr=" + m.From.Addr
 	}
-	fmt.Fprintf(p.e.stdout, "id=%#x w=%d l=%d pid=%d uid=%d transport=%s%s data=%s\n",
-		m.ID, m.W, m.L, m.From.PID, m.From.UID, m.From.Transport, remote, printable(m.Data, 256))
+	fmt.Fprintf(p.e.stdout, "id=%#x w=%d l=%d pid=%d uid=%d%s transport=%s%s data=%s\n",
+		m.ID, m.W, m.L, m.From.PID, m.From.UID, sid, m.From.Transport, remote, printable(m.Data, 256))
 }

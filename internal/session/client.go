@@ -61,9 +61,9 @@ func Dial(ctx context.Context, conn net.Conn, name string, peer transport.Peer, 
 	return DialAuth(ctx, conn, name, nil, peer, cfg)
 }
 
-// DialAuth is Dial that sends auth right after the Hello, in the same write:
-// a transport's authentication block, which the server's PeerFunc reads
-// (docs/PROTOCOL.md, "TCP").
+// DialAuth is Dial that sends auth right before the Hello, in the same
+// write: a transport's authentication block, which the server's PeerFunc
+// reads when it identifies the peer (docs/PROTOCOL.md, "TCP").
 func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer transport.Peer, cfg *driver.DialConfig) (*Client, error) {
 	if cfg == nil {
 		cfg = &driver.DialConfig{}
@@ -100,7 +100,7 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 	return c, nil
 }
 
-// clientHandshake sends the Hello (and auth, if any) and reads the
+// clientHandshake sends the Hello (after auth, if any) and reads the
 // Welcome. It returns the conn the session runs over: conn itself, or the
 // upgraded one (which owns conn).
 func clientHandshake(ctx context.Context, conn net.Conn, name string, auth []byte, cfg *driver.DialConfig) (*wire.Welcome, net.Conn, error) {
@@ -116,7 +116,7 @@ func clientHandshake(ctx context.Context, conn net.Conn, name string, auth []byt
 	if cfg.Upgrade != nil {
 		hello.Flags = cfg.Upgrade.Flag
 	}
-	_, werr := conn.Write(append(wire.AppendHello(nil, &hello), auth...))
+	_, werr := conn.Write(wire.AppendHello(append([]byte(nil), auth...), &hello))
 	// Even if writing failed, the server may have answered before closing
 	// (a refusal it sends without reading the hello): read that answer.
 	w, up, err := readWelcome(conn, cfg.Upgrade)

@@ -33,13 +33,13 @@ type Conn struct {
 	tx   writer
 	rd   side // waiting for data: sleeps on rx's dataWait word
 	wr   side // waiting for room: sleeps on tx's roomWait word
+	cpu  cpuHints
 
 	rdMu   sync.Mutex   // held by Read; by Close before unmapping
 	wrMu   sync.Mutex   // held by Write; by Close before unmapping
 	memMu  sync.RWMutex // held shared by kicks, exclusively by Close to unmap
 	closed atomic.Bool
-	gone   atomic.Bool  // the socket closed: the peer ended or died
-	bad    atomic.Value // error: a broken ring invariant, sticky
+	gone   atomic.Bool // the socket closed: the peer ended or died
 
 	closeOnce sync.Once
 	closeErr  error
@@ -61,6 +61,7 @@ func newConn(sock *net.UnixConn, mem []byte, l layout, endpoint bool) *Conn {
 	c.rd.word = c.rx.dataWait
 	c.wr.word = c.tx.roomWait
 	c.rd.spin.budget, c.wr.spin.budget = spinMax, spinMax
+	c.cpu = cpuHints{mine: cpuWord(mem, endpoint), peer: cpuWord(mem, !endpoint)}
 	c.wg.Add(1)
 	go c.watch()
 	return c
@@ -78,7 +79,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 	for {
 		n, err := c.rx.available()
 		if err != nil {
-			return 0, c.fail(err)
+			return 0, c.rd.fail(err)
 		}
 		if n > 0 {
 			k, wake := c.rx.read(p, n)
@@ -96,7 +97,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 // readable is Read's wait condition.
 func (c *Conn) readable() (bool, error) {
 	n, err := c.rx.available()
-	return n > 0, c.fail(err)
+	return n > 0, c.rd.fail(err)
 }
 
 // Write copies p into the outgoing ring, waiting for room as needed, and
@@ -114,7 +115,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		room, err := c.tx.room()
 		if err != nil {
-			return done, c.fail(err)
+			return done, c.wr.fail(err)
 		}
 		if room == 0 {
 			if err := c.wait(&c.wr, c.writable, errPeerClosed); err != nil {
@@ -135,34 +136,19 @@ func (c *Conn) Write(p []byte) (int, error) {
 // writable is Write's wait condition.
 func (c *Conn) writable() (bool, error) {
 	n, err := c.tx.room()
-	return n > 0, c.fail(err)
+	return n > 0, c.wr.fail(err)
 }
 
-// usable reports why an operation on s may not start.
+// usable reports why an operation on s may not start. A ring found
+// corrupt stays so; the other direction may still carry a goodbye.
 func (c *Conn) usable(s *side) error {
 	if c.closed.Load() {
 		return errClosed
 	}
-	if err := c.broken(); err != nil {
+	if err := s.broken(); err != nil {
 		return err
 	}
 	return s.expired()
-}
-
-// fail makes a ring error sticky and returns it; nil passes through.
-func (c *Conn) fail(err error) error {
-	if err != nil {
-		c.bad.CompareAndSwap(nil, err)
-	}
-	return err
-}
-
-// broken returns the sticky ring error, if any.
-func (c *Conn) broken() error {
-	if err, ok := c.bad.Load().(error); ok {
-		return err
-	}
-	return nil
 }
 
 // SetDeadline implements net.Conn.
@@ -244,7 +230,7 @@ func (c *Conn) watch() {
 	for {
 		n, err := c.sock.Read(b[:])
 		if n > 0 {
-			c.fail(corrupt("data on the socket after the upgrade"))
+			c.rd.fail(corrupt("data on the socket after the upgrade"))
 			break
 		}
 		if os.IsTimeout(err) {

@@ -13,6 +13,8 @@
 //	0     8  magic "PBXSHM1\x00"
 //	8     8  size of ring 0 in bytes (a power of two)
 //	16    8  size of ring 1 in bytes
+//	256   4  the endpoint's CPU hint: 1 + the CPU it last ran on
+//	384   4  the client's CPU hint
 //	1024  512  ring 0 control block
 //	1536  512  ring 1 control block
 //	4096  ring 0 data, then ring 1 data
@@ -41,8 +43,9 @@
 // # Waiting
 //
 // A reader or writer that must wait spins for a bounded, adaptive time,
-// then yields the CPU a few times (which lets a peer sharing its CPU run),
-// then sleeps on a futex word in the region. The other side wakes it with
+// then sleeps on a futex word in the region. It does not spin at all when
+// the peer's CPU hint names its own CPU: the peer cannot run until it
+// stops. The other side wakes it with
 // at most one system call per sleep: only when the word says someone
 // sleeps, and only the first publication after it. Deadlines, Close and the
 // peer's death (its socket closing) wake a sleeper too.

@@ -34,4 +34,11 @@ func futexWake(w *atomic.Uint32) {
 
 // osYield gives the CPU to another runnable thread, possibly of another
 // process: the peer, when both share one CPU.
-func osYield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
+func osYield() { unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
+
+// getcpu asks the kernel which CPU this thread runs on.
+func getcpu() uint32 {
+	var cpu uint32
+	unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0)
+	return cpu
+}

@@ -3,6 +3,7 @@ package shm
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync/atomic"
 )
 
 // Region layout; see the package documentation.
@@ -18,6 +19,8 @@ const (
 	offRoomWait  = 3 * lineSize
 	offSize0     = 8
 	offSize1     = 16
+	offCPU0      = 256 // the endpoint's CPU hint
+	offCPU1      = 384 // the client's CPU hint
 	ringCount    = 2
 	toEndpoint   = 0 // ring 0 carries client → endpoint
 	toClient     = 1 // ring 1 carries endpoint → client
@@ -59,6 +62,14 @@ func (l layout) dataOffset(i int) uint64 {
 		return controlSize
 	}
 	return controlSize + l.sizes[0]
+}
+
+// cpuWord is the CPU hint word of the endpoint or the client side.
+func cpuWord(mem []byte, endpoint bool) *atomic.Uint32 {
+	if endpoint {
+		return word32(mem, offCPU0)
+	}
+	return word32(mem, offCPU1)
 }
 
 // ctrlOffset is where ring i's control block starts.

@@ -18,6 +18,23 @@ type side struct {
 	word     *atomic.Uint32 // in shared memory; cleared (and woken) by whoever wants us up
 	deadline atomic.Int64   // monotonic ns since epoch; 0 for none
 	spin     spinner        // used only by the goroutine that waits
+	bad      atomic.Value   // error: this direction's ring broke an invariant
+}
+
+// fail makes a ring error sticky and returns it; nil passes through.
+func (s *side) fail(err error) error {
+	if err != nil {
+		s.bad.CompareAndSwap(nil, err)
+	}
+	return err
+}
+
+// broken returns the sticky ring error, if any.
+func (s *side) broken() error {
+	if err, ok := s.bad.Load().(error); ok {
+		return err
+	}
+	return nil
 }
 
 // setDeadline records t (zero: none).

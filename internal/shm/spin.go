@@ -2,38 +2,34 @@ package shm
 
 import "time"
 
-// Spinning limits. A wait first busy-spins for an adaptive budget (at most
-// spinMax), then yields the CPU for at most yieldFor, then sleeps.
+// Spinning. A wait busy-spins for an adaptive budget before it sleeps: a
+// wait short enough to be worth spinning for raises the budget to four
+// times its length (at most spinMax), and a long one halves it, down to
+// zero for a peer that is slow or idle. A wait does not
+// spin at all while the peer was last seen on this CPU (see cpuHints):
+// there pure spinning costs milliseconds per round trip, as the peer runs
+// only when the scheduler preempts the spinner. (Yielding the CPU is no
+// remedy: under EEVDF sched_yield often returns straight to the yielder; a
+// futex sleep hands the CPU over at once.)
 const (
-	spinMax  = 50 * time.Microsecond
-	yieldFor = 20 * time.Microsecond
-	// slowYield: a sched_yield that took this long ran another thread on
-	// our CPU — likely the peer, so the two share a CPU and busy-spinning
-	// only delays it.
-	slowYield = 3 * time.Microsecond
-	spinCheck = 32 // spin iterations between clock readings
+	spinMax   = 50 * time.Microsecond
+	spinFloor = 2 * time.Microsecond
+	spinCheck = 16 // spin iterations between clock readings
 )
 
-// spinner adapts one waiting side's spin budget to how long its waits
-// turn out to be. It is used by one goroutine at a time.
+// spinner adapts one waiting side's spin budget. It is used by one
+// goroutine at a time.
 type spinner struct {
 	budget time.Duration
 }
 
-// won records a wait that ended while busy-spinning.
-func (s *spinner) won() {
-	s.budget = min(max(2*s.budget, time.Microsecond), spinMax)
-}
-
-// yielded records a wait that ended while yielding after elapsed; shared
-// tells whether a yield ran someone else on this CPU.
-func (s *spinner) yielded(elapsed time.Duration, shared bool) {
-	if shared {
-		s.budget = 0 // the peer needs this CPU: hand it over at once
+// observe records how long a wait lasted.
+func (s *spinner) observe(w time.Duration) {
+	if w <= spinMax {
+		s.budget = min(max(4*w, s.budget, spinFloor), spinMax)
 		return
 	}
-	s.budget = min(max(2*elapsed, s.budget), spinMax)
+	if s.budget /= 2; s.budget < spinFloor {
+		s.budget = 0
+	}
 }
-
-// slept records a wait that had to sleep.
-func (s *spinner) slept() { s.budget /= 2 }

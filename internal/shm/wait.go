@@ -22,14 +22,19 @@ type cond func() (bool, error)
 
 // wait blocks until ready holds, returning nil, or until it fails, the
 // side's deadline passes, the connection closes, or the peer is gone
-// (returning gone). It busy-spins for the side's adaptive budget, yields
-// the CPU for a while, then sleeps on the side's futex word.
+// (returning gone). It busy-spins for the side's adaptive budget (not at
+// all while the peer shares this CPU), lets other goroutines run once (the
+// peer may be one of them), then sleeps on the side's futex word.
 func (c *Conn) wait(s *side, ready cond, gone error) error {
 	start := now()
 	budget := int64(s.spin.budget)
+	shared := c.cpu.publish()
+	if shared {
+		budget = 0
+	}
 	for i := 0; ; i++ {
 		if ok, err := ready(); ok || err != nil {
-			s.spin.won()
+			s.spin.observe(time.Duration(now() - start))
 			return err
 		}
 		if i%spinCheck == 0 {
@@ -42,28 +47,12 @@ func (c *Conn) wait(s *side, ready cond, gone error) error {
 		}
 		cpuRelax()
 	}
-	return c.yieldThenSleep(s, ready, gone, start)
-}
-
-// yieldThenSleep is wait's second and third phase.
-func (c *Conn) yieldThenSleep(s *side, ready cond, gone error, start int64) error {
-	shared := false
-	for t, end := now(), now()+int64(yieldFor); t < end; {
-		runtime.Gosched()
-		osYield()
-		t2 := now()
-		shared = shared || t2-t >= int64(slowYield)
-		t = t2
-		if ok, err := ready(); ok || err != nil {
-			s.spin.yielded(time.Duration(t-start), shared)
-			return err
-		}
-		if err := c.state(s, ready, gone); err != nil {
-			return err
-		}
+	runtime.Gosched()
+	err := c.sleep(s, ready, gone)
+	if err == nil && !shared {
+		s.spin.observe(time.Duration(now() - start))
 	}
-	s.spin.slept()
-	return c.sleep(s, ready, gone)
+	return err
 }
 
 // sleep waits on the side's futex word. The other end clears the word and
@@ -87,6 +76,7 @@ func (c *Conn) sleep(s *side, ready cond, gone error) error {
 		}
 		t := now()
 		futexWait(s.word, 1, d)
+		c.cpu.publish()
 		if now()-t >= int64(quickWake) {
 			quick = 0
 		} else if quick++; quick > quickLimit {
@@ -102,7 +92,7 @@ func (c *Conn) state(s *side, ready cond, gone error) error {
 	if c.closed.Load() {
 		return errClosed
 	}
-	if err := c.broken(); err != nil {
+	if err := s.broken(); err != nil {
 		return err
 	}
 	if err := s.expired(); err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
-// The authentication block follows the Hello on every TCP connection
+// The authentication block precedes the Hello on every TCP connection
 // (docs/PROTOCOL.md, "TCP"):
 //
 //	0  4  "PBTK"
@@ -35,7 +35,7 @@ var (
 	errBadToken = errors.New("wrong token")
 )
 
-// authBlock encodes the block a client sends after its Hello.
+// authBlock encodes the block a client sends before its Hello.
 func authBlock(token string) ([]byte, error) {
 	if len(token) > maxTokenSize {
 		return nil, fmt.Errorf("%w: token of %d bytes, the limit is %d", transport.ErrBadAddress, len(token), maxTokenSize)
@@ -67,7 +67,8 @@ func readAuth(r io.Reader) ([]byte, error) {
 }
 
 // peerOf identifies a new connection's client and checks its token. It
-// runs during the handshake, right after the Hello, under its deadline.
+// runs first in the handshake, under its deadline: it completes the TLS
+// handshake (if any) and reads the authentication block, before the Hello.
 func (t *Transport) peerOf(c net.Conn) (transport.Peer, error) {
 	p := transport.UnknownPeer(Scheme)
 	p.Addr = c.RemoteAddr().String()

@@ -108,7 +108,7 @@ func (*lazyClient) Dial(ctx context.Context, addr string, cfg *driver.DialConfig
 }
 
 // raw opens a byte stream to an endpoint for the malformed-frame tests: TLS
-// when tc is set, and the empty authentication block after the Hello.
+// when tc is set, and the empty authentication block before the Hello.
 func raw(tc func() *tls.Config) func(ctx context.Context, ep *postbox.Endpoint) (net.Conn, error) {
 	return func(ctx context.Context, ep *postbox.Endpoint) (net.Conn, error) {
 		hostport := strings.TrimPrefix(ep.Addrs()[0], "tcp://")
@@ -123,21 +123,21 @@ func raw(tc func() *tls.Config) func(ctx context.Context, ep *postbox.Endpoint) 
 			cfg.ServerName = "127.0.0.1"
 			c = tls.Client(c, cfg)
 		}
-		return &authAfterHello{Conn: c}, nil
+		return &authFirst{Conn: c}, nil
 	}
 }
 
-// authAfterHello appends an empty authentication block to its first write.
-type authAfterHello struct {
+// authFirst puts an empty authentication block before its first write.
+type authFirst struct {
 	net.Conn
 	sent bool
 }
 
-func (a *authAfterHello) Write(p []byte) (int, error) {
+func (a *authFirst) Write(p []byte) (int, error) {
 	if a.sent {
 		return a.Conn.Write(p)
 	}
 	a.sent = true
-	n, err := a.Conn.Write(append(append([]byte(nil), p...), "PBTK\x00\x00\x00\x00"...))
-	return min(n, len(p)), err
+	n, err := a.Conn.Write(append([]byte("PBTK\x00\x00\x00\x00"), p...))
+	return max(n-8, 0), err
 }
