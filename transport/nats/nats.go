@@ -7,18 +7,22 @@
 //	import _ "github.com/postbox-ipc/postbox/transport/nats"
 //
 // An endpoint subscribes to the subject "postbox.NAME" (the prefix is
-// configurable) in a queue group, so replicas of one name share the load.
-// Send is a NATS request: the reply carries the handler's answer; no
-// responders fails with ErrNoEndpoint at once, and a payload over the
-// server's maximum with ErrTooLarge. While a handler works, the endpoint
-// sends heartbeats, so a receiver that dies mid-Send is reported
-// (ErrPeerGone) within Transport.Liveness — a second by default — rather
-// than at the deadline. Post is acknowledged by the endpoint once the
-// message is in its queue; it fails fast while disconnected (no reconnect
-// buffering), blocks while the endpoint's queue is full, and Flush and
-// Close report anything never acknowledged. With Transport.Durable, Post goes
-// through JetStream instead (see Transport.Durable). Broadcast asks every
-// endpoint behind a server and gathers their replies.
+// configurable) in a queue group, so replicas of one name share the load: a
+// Dial asks the group for an instance and the connection then talks to that
+// instance alone, like a TCP connection to one replica, so its messages are
+// handled in order. Send is a NATS request; no responders fails with
+// ErrNoEndpoint at once, and a payload over the server's maximum with
+// ErrTooLarge. While anything is outstanding the instance sends heartbeats,
+// so a receiver that dies mid-Send is reported (ErrPeerGone) within
+// Transport.Liveness — a second by default — rather than at the deadline.
+// Post keeps the "never silently lost" contract: the instance returns credit
+// as it handles Posts, so a full queue pushes back on Post (TryPost fails
+// with ErrQueueFull); Flush has the instance confirm it has every earlier
+// Post; a Post that fails fast while disconnected (no reconnect buffering)
+// or is never confirmed is reported by Flush and Close as a *LostError.
+// With Transport.Durable, Posts go through JetStream instead (see
+// Transport.Durable). Broadcast asks every endpoint behind a server and
+// gathers their replies.
 //
 // Any NATS client can talk to an endpoint: "nats request postbox.viewer
 // hello" gets the handler's reply data back. The message ID, W and L travel
@@ -33,7 +37,6 @@
 package nats
 
 import (
-	"log/slog"
 	"time"
 
 	gonats "github.com/nats-io/nats.go"
@@ -88,9 +91,6 @@ type Transport struct {
 	// whose handler did not finish before its endpoint died is handled
 	// again by another one. Sends are unaffected.
 	Durable bool
-	// Logger receives connection events from dialed connections. Nil
-	// uses the Dialer's logger. An endpoint uses its own logger.
-	Logger *slog.Logger
 }
 
 var (
