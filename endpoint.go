@@ -42,6 +42,12 @@ type Endpoint struct {
 // on the platform's default transport, or "unix:NAME", "unix:/path.sock",
 // "inproc:NAME" — and starts serving h. A name held by a live endpoint fails
 // with ErrNameInUse; one left by a dead owner is taken over.
+//
+// To make a named endpoint reachable from other hosts too, list a network
+// address in ListenConfig.Also (WithAlso("tcp://0.0.0.0:7000")). A network
+// address can also be the main one ("tcp://127.0.0.1:7000/NAME",
+// "nats://host:4222/NAME"): then no local name is claimed and the endpoint
+// is reachable only over that transport and in-process.
 func Listen(addr string, h Handler, opts ...ListenOption) (*Endpoint, error) {
 	var lc ListenConfig
 	for _, o := range opts {
@@ -60,7 +66,7 @@ func (lc *ListenConfig) Listen(ctx context.Context, addr string, h Handler) (*En
 }
 
 func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*Endpoint, error) {
-	t, rest, err := lookup(addr)
+	t, rest, err := lookup(addr, lc.Transports)
 	if err != nil {
 		return nil, err
 	}
@@ -70,9 +76,16 @@ func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*En
 	}
 	cfg := lc.driverConfig(pol)
 	e := &Endpoint{addr: addr, started: time.Now(), noWatch: lc.NoWatch, watchUIDs: slices.Clone(lc.WatchUIDs)}
-	if t.Scheme() == inproc.Scheme {
+	remote, isRemote := t.(driver.Remote)
+	switch {
+	case t.Scheme() == inproc.Scheme:
 		e.name = rest
-	} else if err := e.claimName(rest, lc.System, cfg); err != nil {
+	case isRemote:
+		e.name, err = remote.EndpointName(rest)
+	default:
+		err = e.claimName(rest, lc.System, cfg)
+	}
+	if err != nil {
 		return nil, err
 	}
 	cfg.Name = e.name
@@ -84,7 +97,7 @@ func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*En
 	}
 	e.loop = dispatch.New(h.ServeMessage, lc.loopConfig(e))
 	e.feed = watch.New(e.loop)
-	if err := e.listenAll(ctx, t, rest, cfg, lc.Also); err != nil {
+	if err := e.listenAll(ctx, t, rest, cfg, lc); err != nil {
 		e.Close()
 		return nil, err
 	}
@@ -118,9 +131,9 @@ func (e *Endpoint) claimName(rest string, system bool, cfg *driver.ListenConfig)
 }
 
 // listenAll starts the main transport, the in-process one, and any extras.
-func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest string, cfg *driver.ListenConfig, also []string) error {
+func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest string, cfg *driver.ListenConfig, lc *ListenConfig) error {
 	name := e.name
-	if t.Scheme() == inproc.Scheme {
+	if _, remote := t.(driver.Remote); remote || t.Scheme() == inproc.Scheme {
 		name = rest
 	}
 	ln, err := t.Listen(ctx, name, e.loop, cfg)
@@ -141,8 +154,8 @@ func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest strin
 			return err
 		}
 	}
-	for _, a := range also {
-		t, rest, err := lookup(a)
+	for _, a := range lc.Also {
+		t, rest, err := lookup(a, lc.Transports)
 		if err != nil {
 			return err
 		}

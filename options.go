@@ -63,8 +63,14 @@ type ListenConfig struct {
 	// the whole policy. It runs in the transport's goroutine.
 	Authorize func(Peer) error
 	// Also lists more addresses to listen on besides the name's own, such
-	// as another transport.
+	// as another transport: "tcp://127.0.0.1:0" makes the endpoint
+	// reachable over TCP too.
 	Also []string
+	// Transports gives this endpoint its own configured transport
+	// instances, used instead of the registered one of the same scheme —
+	// for example a *tcp.Transport with TLS and a token. Nil uses the
+	// registered transports.
+	Transports []Transport
 	// ShmRingSize is the size in bytes of each of the two rings a
 	// shared-memory ("shm:") connection gets, rounded up to a power of
 	// two between 4 KiB and 1 GiB. Zero means 4 MiB.
@@ -135,6 +141,18 @@ func WithAuthorize(f func(Peer) error) ListenOption {
 	return func(c *ListenConfig) { c.Authorize = f }
 }
 
+// WithTransport gives the endpoint its own configured transport instance;
+// see ListenConfig.Transports.
+func WithTransport(t Transport) ListenOption {
+	return func(c *ListenConfig) { c.Transports = append(c.Transports, t) }
+}
+
+// WithAlso makes the endpoint listen on more addresses; see
+// ListenConfig.Also.
+func WithAlso(addrs ...string) ListenOption {
+	return func(c *ListenConfig) { c.Also = append(c.Also, addrs...) }
+}
+
 // WithLogger sends the endpoint's log records to l.
 func WithLogger(l *slog.Logger) ListenOption { return func(c *ListenConfig) { c.Logger = l } }
 
@@ -149,6 +167,11 @@ type Dialer struct {
 	CloseTimeout time.Duration
 	// System resolves bare names in the system-wide namespace.
 	System bool
+	// Transports gives this dialer its own configured transport instances,
+	// used instead of the registered one of the same scheme — for example
+	// a *tcp.Transport with TLS settings and a token. Nil uses the
+	// registered transports.
+	Transports []Transport
 	// Logger receives connection events. Nil discards them.
 	Logger *slog.Logger
 }
@@ -158,6 +181,12 @@ type DialOption func(*Dialer)
 
 // WithDialSystem resolves bare names in the system-wide namespace.
 func WithDialSystem() DialOption { return func(d *Dialer) { d.System = true } }
+
+// WithDialTransport gives the dialer its own configured transport instance;
+// see Dialer.Transports.
+func WithDialTransport(t Transport) DialOption {
+	return func(d *Dialer) { d.Transports = append(d.Transports, t) }
+}
 
 // WithCloseTimeout bounds how long Close waits to confirm posted messages.
 func WithCloseTimeout(t time.Duration) DialOption { return func(d *Dialer) { d.CloseTimeout = t } }

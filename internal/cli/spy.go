@@ -33,7 +33,7 @@ func runSpy(e *env, args []string) error {
 		fs.Usage()
 		return usagef("want exactly one NAME")
 	}
-	c, err := dialAny(e.ctx, pos[0])
+	c, err := dialAny(e.ctx, &postbox.Dialer{}, pos[0])
 	if err != nil {
 		return err
 	}

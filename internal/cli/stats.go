@@ -27,7 +27,7 @@ func runStats(e *env, args []string) error {
 		fs.Usage()
 		return usagef("want exactly one NAME")
 	}
-	c, err := dialAny(e.ctx, pos[0])
+	c, err := dialAny(e.ctx, &postbox.Dialer{}, pos[0])
 	if err != nil {
 		return err
 	}

@@ -133,7 +133,7 @@ func (t *topper) sample(in postbox.EndpointInfo) row {
 	defer cancel()
 	c := t.conns[addr]
 	if c == nil {
-		if c, r.err = dialAny(ctx, addr); r.err != nil {
+		if c, r.err = dialAny(ctx, &postbox.Dialer{}, addr); r.err != nil {
 			return r
 		}
 		t.conns[addr] = c

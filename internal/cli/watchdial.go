@@ -12,12 +12,14 @@ import (
 
 // dialAny connects to an endpoint. A bare name is looked for in the
 // user's namespace, then in the system-wide one, where services live.
-func dialAny(ctx context.Context, addr string) (*postbox.Conn, error) {
-	c, err := postbox.Dial(ctx, addr)
-	if err == nil || !errors.Is(err, postbox.ErrNoEndpoint) || strings.Contains(addr, ":") {
+func dialAny(ctx context.Context, d *postbox.Dialer, addr string) (*postbox.Conn, error) {
+	c, err := d.Dial(ctx, addr)
+	if err == nil || !errors.Is(err, postbox.ErrNoEndpoint) || strings.Contains(addr, ":") || d.System {
 		return c, err
 	}
-	if sc, serr := postbox.Dial(ctx, addr, postbox.WithDialSystem()); serr == nil {
+	sys := *d
+	sys.System = true
+	if sc, serr := sys.Dial(ctx, addr); serr == nil {
 		return sc, nil
 	}
 	return nil, err

@@ -80,6 +80,10 @@ func New(h transport.HandlerFunc, cfg Config) *Loop {
 	return l
 }
 
+// Concurrency is how many handlers may run at once. A transport whose
+// connections share one reader should deliver inline only when it is 1.
+func (l *Loop) Concurrency() int { return l.conc }
+
 // Context is cancelled when the loop closes; Post handlers receive it.
 func (l *Loop) Context() context.Context { return l.base }
 

@@ -25,6 +25,15 @@ type Transport interface {
 	Dial(ctx context.Context, addr string, cfg *DialConfig) (transport.Conn, error)
 }
 
+// Remote is implemented by transports whose endpoints are not names in the
+// local namespace, such as "tcp" and "nats". Listening on one as an
+// endpoint's main address claims no local name: EndpointName extracts the
+// endpoint's name from the address (without its scheme), and Listen gets the
+// whole address.
+type Remote interface {
+	EndpointName(addr string) (string, error)
+}
+
 // Listener is one endpoint's presence on one transport.
 type Listener interface {
 	// Addr is the full address clients dial, with its scheme.

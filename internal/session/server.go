@@ -253,7 +253,7 @@ func (s *Server) admit(peer *transport.Peer, h *wire.Hello) (wire.Status, string
 	switch {
 	case h.Version != wire.Version:
 		return wire.StatusVersion, fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, wire.Version)
-	case h.Name != s.name:
+	case h.Name != s.name && h.Name != AnyName:
 		return wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
 	case s.isClosing():
 		return wire.StatusClosing, "endpoint closing"
