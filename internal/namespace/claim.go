@@ -16,6 +16,7 @@ type Info struct {
 	PID        int       `json:"pid"`
 	Program    string    `json:"program"`
 	UID        int       `json:"uid"`
+	SID        string    `json:"sid,omitempty"` // the owner's user SID (Windows)
 	Started    time.Time `json:"started"`
 	Transports []string  `json:"transports"` // addresses clients can dial
 }
@@ -122,8 +123,7 @@ func (c *Claim) Release(extra ...string) error {
 		os.Remove(p)
 	}
 	os.Remove(c.ns.Path(c.name, "json"))
-	os.Remove(c.ns.Path(c.name, "lock")) // still locked: nobody else owns this file
-	err := c.lock.Close()
+	err := unlinkLock(c.lock, c.ns.Path(c.name, "lock"))
 	c.lock = nil
 	return err
 }

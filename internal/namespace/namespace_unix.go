@@ -10,6 +10,9 @@ import (
 	"syscall"
 )
 
+// SystemDir is the system-wide namespace.
+const SystemDir = "/run/postbox"
+
 // userDir is $XDG_RUNTIME_DIR/postbox, else /tmp/postbox-UID.
 func userDir() (string, error) {
 	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
@@ -60,4 +63,11 @@ func checkParent(parent string) error {
 		return fmt.Errorf("%w: its parent %s has mode %v: others may replace it", ErrUnsafe, parent, fi.Mode())
 	}
 	return nil
+}
+
+// unlinkLock removes a held lock file, then closes it: still locked, so
+// nobody else owns the file while it goes.
+func unlinkLock(f *os.File, path string) error {
+	os.Remove(path)
+	return f.Close()
 }
