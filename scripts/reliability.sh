@@ -27,7 +27,8 @@ status=0
 # The suite over every transport, then the security tests that are not
 # per-transport (other users, namespace, concurrent starters, handshake
 # errors, oversized headers at the reader) and the malformed-input corpus.
-go test -count=1 -timeout 60m -run 'TestReliability' ./transport/... || status=1
+# One package at a time (-p 1): the timing figures are the suite's own.
+go test -p 1 -count=1 -timeout 60m -run 'TestReliability' ./transport/... || status=1
 go test -count=1 -timeout 10m \
 	-run 'TestOtherUser|TestConcurrentStarters|TestSharedDirectory|TestForeignSocket|TestSingleInstance' . || status=1
 go test -count=1 -timeout 10m -run 'TestParentWritable|TestUnsafeDir|TestConcurrentClaims' ./internal/namespace || status=1
