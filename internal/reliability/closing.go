@@ -48,6 +48,7 @@ var _ = add("ConnCloseDuringSends", func(t *testing.T, s *suite) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	var o sendOutcomes
 	var wg sync.WaitGroup
 	for i := range int64(n) {
@@ -98,6 +99,7 @@ var _ = add("ConnCloseBoundedWithStuckReceiver", func(t *testing.T, s *suite) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() }) // if the test ends early; Close is idempotent
 	if rx.proc != nil {
 		if thaw, err = rx.proc.freeze(); err != nil {
 			t.Skip(err)

@@ -19,7 +19,7 @@ const (
 )
 
 var _ = add("DeadlineCutsLongHandler", func(t *testing.T, s *suite) {
-	n := pick(s.level, 40, 200, 2000)
+	n := s.count(40, 200, 2000)
 	fg := s.record(t, "%d Sends with a %s deadline to a handler that sleeps 10 s unless its context ends; each must fail with ErrTimeout within %s + %s and cancel the handler's context",
 		n, ms(sendDeadline), ms(sendDeadline), ms(deadlineSlack))
 	rx := s.receiver(t, rxConfig{})
@@ -59,7 +59,7 @@ var _ = add("DeadlineCutsLongHandler", func(t *testing.T, s *suite) {
 })
 
 var _ = add("DeadlineIgnoredByHandler", func(t *testing.T, s *suite) {
-	n := pick(s.level, 5, 20, 100)
+	n := s.count(5, 20, 100)
 	fg := s.record(t, "%d Sends, each on its own connection, with a %s deadline to a handler that sleeps 10 s and ignores its context; each must fail with ErrTimeout within %s + %s, and the handler's context must be cancelled",
 		n, ms(sendDeadline), ms(sendDeadline), ms(deadlineSlack))
 	rx := s.receiver(t, rxConfig{Concurrency: n + 1})
@@ -122,7 +122,7 @@ func (s *suite) checkBound(t *testing.T, what string, sorted []time.Duration, bo
 
 var _ = add("LateReplyNeverDelivered", func(t *testing.T, s *suite) {
 	const goroutines = 4
-	n := pick(s.level, 15, 100, 1000)
+	n := s.count(15, 100, 1000)
 	fg := s.record(t, "%d goroutines sharing one connection, %d rounds each: a Send with a 20 ms deadline to a handler that ignores it and answers after 60 ms, then at once a Send without deadline; the late answer must never reach the later call", goroutines, n)
 	rx := s.receiver(t, rxConfig{})
 	c := s.dial(t, rx.addr)

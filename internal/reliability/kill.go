@@ -20,7 +20,7 @@ var _ = add("ReceiverKilledMidSend", func(t *testing.T, s *suite) {
 	if !s.CrossProcess {
 		t.Skip("the transport does not cross processes: no receiver to kill")
 	}
-	n := pick(s.level, 200, 200, 2000)
+	n := s.count(200, 200, 2000)
 	fg := s.record(t, "%d times: a receiver child process starts, its handler blocks on a Send (60 s deadline), the child is killed with SIGKILL; the Send must fail with ErrPeerGone, p99 ≤ %s after the kill", n, ms(killBound))
 	var lat []time.Duration
 	var wrong int
@@ -76,7 +76,7 @@ var _ = add("SenderKilledWithPending", func(t *testing.T, s *suite) {
 	if !s.CrossProcess {
 		t.Skip("the transport does not cross processes: no sender to kill")
 	}
-	cycles := pick(s.level, 50, 1000, 5000)
+	cycles := s.count(50, 1000, 5000)
 	if v := os.Getenv("CYCLES"); v != "" {
 		cycles, _ = strconv.Atoi(v)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 var _ = add("PostOrder", func(t *testing.T, s *suite) {
-	n := pick(s.level, 200_000, 1_000_000, 5_000_000)
+	n := s.count(200_000, 1_000_000, 5_000_000)
 	fg := s.record(t, "%s Posts on one connection, 16-byte payloads; the receiver checks each is the next of its stream", count(n))
 	rx := s.receiver(t, rxConfig{})
 	c := s.dial(t, rx.addr)

@@ -57,7 +57,7 @@ func (s *suite) handled(t *testing.T, in *incarnation) stats {
 
 var _ = add("RestartWhileClientsRun", func(t *testing.T, s *suite) {
 	const clients = 8
-	restarts := pick(s.level, 3, 10, 50)
+	restarts := s.count(3, 10, 50)
 	how := "killed with SIGKILL and started again (a new process taking over the stale name)"
 	if !s.CrossProcess {
 		how = "closed and listened again"
