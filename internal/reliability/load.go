@@ -64,9 +64,9 @@ func (s *suite) load(t *testing.T, lc loadCase) {
 	want := int64(lc.clients * lc.sends)
 	slices.Sort(tally.lat)
 	lost := tally.lost.Load() + tally.mismatched.Load() + st.Duplicates + (want - st.Sends)
-	fg.result(t, lost, "%s replies matched; %d lost, %d duplicated, %d mismatched; receiver handled %s; %.0f Sends/s, latency p50 %s p99 %s",
+	fg.result(t, lost, "%s replies matched; %d lost, %d duplicated, %d mismatched; receiver handled %s; %s Sends/s, latency p50 %s p99 %s",
 		count(int(tally.ok.Load())), tally.lost.Load(), st.Duplicates, tally.mismatched.Load(), count(int(st.Sends)),
-		float64(want)/elapsed.Seconds(), ms(percentile(tally.lat, 50)), ms(percentile(tally.lat, 99)))
+		count(int(float64(want)/elapsed.Seconds())), ms(percentile(tally.lat, 50)), ms(percentile(tally.lat, 99)))
 	if err, _ := tally.firstErr.Load().(error); err != nil {
 		t.Errorf("first failure: %v", err)
 	}

@@ -33,8 +33,8 @@ var _ = add("PostOrder", func(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	lost := int64(n) - st.Posts + st.OutOfOrder
-	fg.result(t, lost, "%s handled, %d out of order, %d missing; %.0f Posts/s (%s)",
-		count(int(st.Posts)), st.OutOfOrder, int64(n)-st.Posts, float64(n)/elapsed.Seconds(), rx.where())
+	fg.result(t, lost, "%s handled, %d out of order, %d missing; %s Posts/s (%s)",
+		count(int(st.Posts)), st.OutOfOrder, int64(n)-st.Posts, count(int(float64(n)/elapsed.Seconds())), rx.where())
 	if st.Posts != int64(n) || st.OutOfOrder != 0 {
 		t.Fatalf("receiver handled %d of %d posts, %d out of order", st.Posts, n, st.OutOfOrder)
 	}

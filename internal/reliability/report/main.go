@@ -50,7 +50,8 @@ func read(r io.Reader) ([]reliability.Figure, error) {
 	return figs, sc.Err()
 }
 
-// render writes one table row per figure, by test then transport.
+// render writes one table row per figure, by test then transport; a
+// test's parameters are written on its first row only.
 func render(w io.Writer, figs []reliability.Figure) {
 	sort.SliceStable(figs, func(i, j int) bool {
 		if a, b := name(figs[i]), name(figs[j]); a != b {
@@ -58,15 +59,22 @@ func render(w io.Writer, figs []reliability.Figure) {
 		}
 		return figs[i].Transport < figs[j].Transport
 	})
-	fmt.Fprintln(w, "| test | transport | parameters | result | lost | status | time | reproduce |")
+	fmt.Fprintln(w, "| test | parameters | transport | result | lost | status | time | reproduce |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	prev := ""
 	for _, f := range figs {
 		status := "pass"
 		if !f.Passed {
 			status = "**FAIL**"
 		}
+		test, params := name(f), cell(f.Params)
+		if test == prev {
+			test, params = "", ""
+		} else {
+			prev = test
+		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s | %.1f s | `%s` |\n",
-			name(f), f.Transport, cell(f.Params), cell(f.Result), f.Lost, status, f.Seconds, command(f))
+			test, params, f.Transport, cell(f.Result), f.Lost, status, f.Seconds, command(f))
 	}
 }
 
