@@ -7,7 +7,8 @@
 # runs the counts of docs/RELIABILITY.md without the race detector; nightly
 # runs longer and asserts the strict timing bounds. The figures are written
 # as a Markdown table to REPORT.md (default: stdout), ready for
-# docs/RELIABILITY.md. The fuzzers run separately: scripts/fuzz.sh.
+# docs/RELIABILITY.md. POSTBOX_WINE=1 adds the named-pipe transport under
+# Wine (scripts/wine-test.sh). The fuzzers run separately: scripts/fuzz.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 level=${1:-full}
@@ -34,6 +35,12 @@ go test -count=1 -timeout 10m \
 go test -count=1 -timeout 10m -run 'TestParentWritable|TestUnsafeDir|TestConcurrentClaims' ./internal/namespace || status=1
 go test -count=1 -timeout 10m -run 'TestClientHandshakeErrors|TestOversizeHeader' ./internal/session || status=1
 go test -count=1 -timeout 10m -run 'TestConformance/MalformedInput' ./transport/... || status=1
+
+# With POSTBOX_WINE=1, the suite over named pipes too, under Wine.
+if [ "${POSTBOX_WINE:-0}" = 1 ]; then
+	POSTBOX_WINE_RACE=0 POSTBOX_REPORT="Z:$(echo "$figures" | tr / '\\')" \
+		./scripts/wine-test.sh -run 'TestReliability' ./transport/pipe || status=1
+fi
 
 go run ./internal/reliability/report "$figures" >"$out"
 exit $status

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ type Figure struct {
 	Transport string  `json:"transport"` // the target's Name
 	Level     string  `json:"level"`
 	Package   string  `json:"package"` // the package whose test ran it, e.g. ./transport/unix
+	GOOS      string  `json:"goos"`    // where it ran (windows: under Wine here)
 	Params    string  `json:"params"`  // what the test was asked to do
 	Result    string  `json:"result"`  // what came out, with the counts
 	Lost      int64   `json:"lost"`    // messages lost, duplicated or mismatched: 0 or the test fails
@@ -40,7 +42,7 @@ type figure struct {
 func (s *suite) record(t *testing.T, format string, a ...any) *figure {
 	t.Helper()
 	fg := &figure{start: time.Now(), f: Figure{Test: t.Name(), Transport: s.Target.Name,
-		Level: s.level.String(), Package: pkgDir(), Params: fmt.Sprintf(format, a...)}}
+		Level: s.level.String(), Package: pkgDir(), GOOS: runtime.GOOS, Params: fmt.Sprintf(format, a...)}}
 	t.Logf("params: %s", fg.f.Params)
 	t.Cleanup(func() {
 		fg.mu.Lock()

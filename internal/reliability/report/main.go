@@ -106,5 +106,8 @@ func command(f reliability.Figure) string {
 	case "nightly":
 		env = reliability.EnvNightly + "=1 "
 	}
+	if f.GOOS == "windows" {
+		return fmt.Sprintf("%sscripts/wine-test.sh -run '%s' %s", env, strings.Join(run, "/"), f.Package)
+	}
 	return fmt.Sprintf("%sgo test -count=1 -run '%s' %s", env, strings.Join(run, "/"), f.Package)
 }
