@@ -18,6 +18,7 @@ func runSend(e *env, args []string) error {
 	m := addMsgFlags(fs, postbox.CopyData)
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
 	asJSON := fs.Bool("json", false, "print the reply as a JSON object")
+	tcpf := addDialTCPFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -32,10 +33,14 @@ func runSend(e *env, args []string) error {
 			return err
 		}
 	}
+	d, err := tcpf.dialer()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
 	start := time.Now()
-	rep, err := postbox.Send(ctx, pos[0], m.message(data))
+	rep, err := sendOnce(ctx, d, pos[0], m.message(data))
 	if err != nil {
 		return err
 	}
@@ -58,6 +63,7 @@ func runPost(e *env, args []string) error {
 	m := addMsgFlags(fs, postbox.CopyData)
 	count := fs.Int("count", 1, "post the message this many times")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	tcpf := addDialTCPFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -72,9 +78,13 @@ func runPost(e *env, args []string) error {
 			return err
 		}
 	}
+	d, err := tcpf.dialer()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
-	c, err := postbox.Dial(ctx, pos[0])
+	c, err := dialAny(ctx, d, pos[0])
 	if err != nil {
 		return err
 	}
@@ -89,4 +99,15 @@ func runPost(e *env, args []string) error {
 		return errors.Join(err, c.Close())
 	}
 	return c.Close()
+}
+
+// sendOnce dials addr with d, sends m and closes: postbox.Send with a
+// configured Dialer.
+func sendOnce(ctx context.Context, d *postbox.Dialer, addr string, m postbox.Message) (postbox.Reply, error) {
+	c, err := dialAny(ctx, d, addr)
+	if err != nil {
+		return postbox.Reply{}, err
+	}
+	defer c.Close()
+	return c.Send(ctx, m)
 }
