@@ -55,6 +55,13 @@ func (s *suite) record(t *testing.T, format string, a ...any) *figure {
 	return fg
 }
 
+// note adds to the parameters, for what the test learned it had to adjust.
+func (fg *figure) note(s string) {
+	fg.mu.Lock()
+	fg.f.Params += s
+	fg.mu.Unlock()
+}
+
 // result sets the outcome, and logs it.
 func (fg *figure) result(t *testing.T, lost int64, format string, a ...any) {
 	t.Helper()
