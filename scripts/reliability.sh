@@ -30,6 +30,7 @@ status=0
 # errors, oversized headers at the reader) and the malformed-input corpus.
 # One package at a time (-p 1): the timing figures are the suite's own.
 go test -p 1 -count=1 -timeout 60m -run 'TestReliability' ./transport/... || status=1
+(cd transport/nats && go test -count=1 -timeout 60m -run 'TestReliability' .) || status=1
 go test -count=1 -timeout 10m \
 	-run 'TestOtherUser|TestConcurrentStarters|TestSharedDirectory|TestForeignSocket|TestSingleInstance' . || status=1
 go test -count=1 -timeout 10m -run 'TestParentWritable|TestUnsafeDir|TestConcurrentClaims' ./internal/namespace || status=1

@@ -109,5 +109,10 @@ func command(f reliability.Figure) string {
 	if f.GOOS == "windows" {
 		return fmt.Sprintf("%sscripts/wine-test.sh -run '%s' %s", env, strings.Join(run, "/"), f.Package)
 	}
+	if f.Module != "" && f.Module != "." {
+		// A module of its own: go test runs from its directory.
+		pkg := "./" + strings.TrimPrefix(strings.TrimPrefix(f.Package, "./"+f.Module), "/")
+		return fmt.Sprintf("(cd %s && %sgo test -count=1 -run '%s' %s)", f.Module, env, strings.Join(run, "/"), strings.TrimSuffix(pkg, "/"))
+	}
 	return fmt.Sprintf("%sgo test -count=1 -run '%s' %s", env, strings.Join(run, "/"), f.Package)
 }
