@@ -182,7 +182,7 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	// write (see writeNow).
 	sc.more.Store(sc.r.buffered())
 	sc.mu.Lock()
-	sc.current, sc.rd = r, rd
+	sc.rd = rd // Begin marks r current if it runs inline
 	sc.mu.Unlock()
 	err := sc.src.Deliver(r, true)
 	rd.since.Store(0)
@@ -306,6 +306,7 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 func (sc *serverConn) Begin(r *dispatch.Request) {
 	sc.mu.Lock()
 	rd := sc.rd
+	sc.current = r // r is its source's running request now: later ones queue behind it
 	sc.mu.Unlock()
 	if rd != nil {
 		rd.since.Store(max(sinceEpoch(), 1))
@@ -324,7 +325,11 @@ func (sc *serverConn) Watch(r *dispatch.Request) {
 
 // takeover starts a new reader while reader gen is busy delivering (r, if
 // given); that reader exits once its delivery returns. It is safe only while
-// the reader is inside Deliver, which sc.current tells.
+// the reader is inside an inline run, which sc.current tells: set by Begin
+// once r is its source's running request (so whatever the new reader
+// delivers queues behind it), cleared when the run returns. Taking over
+// earlier, between reading a frame and delivering it, would let the new
+// reader deliver the next frame first.
 func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()

@@ -379,6 +379,10 @@ func (c *conn) onAnswer(m *gonats.Msg) {
 		c.fail(err)
 		return
 	}
+	if w.sync {
+		c.finish(w, postbox.Reply{}, nil) // a sync's answer carries no reply
+		return
+	}
 	rep, err := c.decode(m)
 	c.finish(w, rep, err)
 }

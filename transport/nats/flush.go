@@ -40,18 +40,18 @@ func (c *conn) sync(ctx context.Context, target uint64) error {
 	w := &waiter{sync: true, target: target, ch: make(chan result, 1)}
 	seq, err := c.register(w)
 	if err != nil {
-		return c.lost()
+		return c.lost(err)
 	}
 	m := &gonats.Msg{Subject: c.inst, Reply: w.reply, Header: gonats.Header{HeaderKind: {KindSync}}}
 	if err := c.nc.PublishMsg(m); err != nil {
 		c.abandon(seq)
 		c.publishFailed(err)
-		return c.lost()
+		return c.lost(err)
 	}
 	select {
 	case res := <-w.ch:
 		if res.err != nil {
-			return c.lost()
+			return c.lost(res.err)
 		}
 		return nil
 	case <-ctx.Done():
@@ -64,9 +64,18 @@ func (c *conn) sync(ctx context.Context, target uint64) error {
 	}
 }
 
-func (c *conn) lost() error {
+// lost is lostLocked for a failure seen by one waiter (cause) that may not
+// yet have failed the whole connection.
+func (c *conn) lost(cause error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.err == nil {
+		n := c.posted - max(c.credited, c.synced) + c.refusals
+		if n > 0 {
+			return &postbox.LostError{Count: n, Err: cause}
+		}
+		return cause
+	}
 	return c.lostLocked()
 }
 
