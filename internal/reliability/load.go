@@ -35,7 +35,7 @@ type loadTally struct {
 }
 
 var _ = add("ZeroLossUnderLoad", func(t *testing.T, s *suite) {
-	sends := s.count(500, 10_000, 30_000)
+	sends := s.count(300, 10_000, 30_000)
 	big := s.count(10, 100, 300)
 	for _, lc := range []loadCase{{64, sends, 0}, {64, sends, 64}, {64, sends, 4 << 10}, {8, big, 1 << 20}} {
 		t.Run(bytesize(lc.size), func(t *testing.T) { s.load(t, lc) })
