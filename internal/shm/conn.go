@@ -60,7 +60,7 @@ func newConn(sock *net.UnixConn, mem []byte, l layout, endpoint bool) *Conn {
 	c.tx = writer{ring: newRing(mem, l, out)}
 	c.rd.word = c.rx.dataWait
 	c.wr.word = c.tx.roomWait
-	c.rd.spin.budget, c.wr.spin.budget = spinMax, spinMax
+	c.rd.spin.budget, c.wr.spin.budget = DefaultMaxSpin, DefaultMaxSpin
 	c.cpu = cpuHints{mine: cpuWord(mem, endpoint), peer: cpuWord(mem, !endpoint)}
 	c.wg.Add(1)
 	go c.watch()
@@ -113,7 +113,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		if c.gone.Load() {
 			return done, errPeerClosed
 		}
-		room, err := c.tx.room()
+		room, err := c.tx.room(uint64(len(p) - done))
 		if err != nil {
 			return done, c.wr.fail(err)
 		}
@@ -123,19 +123,67 @@ func (c *Conn) Write(p []byte) (int, error) {
 			}
 			continue
 		}
-		n := int(min(room, chunk, uint64(len(p)-done)))
-		c.tx.write(p[done:done+n], c.tx.pos)
-		if c.tx.publish(c.tx.pos + uint64(n)) {
-			futexWake(c.tx.dataWait)
-		}
+		n := int(min(room, uint64(len(p)-done)))
+		c.put(p[done : done+n])
 		done += n
 	}
 	return done, nil
 }
 
+// TryWrite writes hdr and then payload if the outgoing ring has room for
+// both right now, and reports whether it did; it never waits and never
+// writes a part. It implements session.TryWriter, which lets a frame go
+// from the sender's slice into the ring with one copy.
+func (c *Conn) TryWrite(hdr, payload []byte) (bool, error) {
+	c.wrMu.Lock()
+	defer c.wrMu.Unlock()
+	if err := c.usable(&c.wr); err != nil {
+		return false, err
+	}
+	if c.gone.Load() {
+		return false, errPeerClosed
+	}
+	need := uint64(len(hdr) + len(payload))
+	room, err := c.tx.room(need)
+	if err != nil || room < need {
+		return false, c.wr.fail(err)
+	}
+	c.put(hdr, payload)
+	return true, nil
+}
+
+// put copies bufs into the ring, which has room for them, publishing in
+// chunks so that the reader can start on a large one early.
+func (c *Conn) put(bufs ...[]byte) {
+	pos, published := c.tx.pos, c.tx.pos
+	for _, b := range bufs {
+		for len(b) > 0 {
+			n := min(len(b), chunk-int(pos-published))
+			c.tx.write(b[:n], pos)
+			pos += uint64(n)
+			b = b[n:]
+			if pos-published == chunk {
+				c.publish(pos)
+				published = pos
+			}
+		}
+	}
+	if pos != published {
+		c.publish(pos)
+	}
+}
+
+// publish makes the ring's bytes up to pos visible, waking the reader if
+// it sleeps.
+func (c *Conn) publish(pos uint64) {
+	if c.tx.publish(pos) {
+		futexWake(c.tx.dataWait)
+	}
+}
+
 // writable is Write's wait condition.
 func (c *Conn) writable() (bool, error) {
-	n, err := c.tx.room()
+	n, err := c.tx.room(1)
 	return n > 0, c.wr.fail(err)
 }
 

@@ -85,17 +85,24 @@ func (r *reader) copyOut(p []byte) {
 // writer is the producing end of a ring. One goroutine uses it at a time.
 type writer struct {
 	ring
-	pos uint64 // bytes produced; authoritative, never read back from the region
+	pos  uint64 // bytes produced; authoritative, never read back from the region
+	seen uint64 // the consumer's tail as last loaded and checked
 }
 
-// room loads the consumer's tail once and returns how many bytes may be
-// written, or ErrRingCorrupt when the tail is out of range.
-func (w *writer) room() (uint64, error) {
+// room returns how many bytes may be written: from the tail last seen
+// when that leaves at least want bytes (the tail's cache line then stays
+// with the consumer), otherwise from the tail loaded afresh — once, and
+// checked: ErrRingCorrupt when it is out of range.
+func (w *writer) room(want uint64) (uint64, error) {
+	if free := w.size() - (w.pos - w.seen); free >= want {
+		return free, nil
+	}
 	t := w.tail.Load()
 	used := w.pos - t // wraps to a huge value if the tail passed the head
 	if used > w.size() {
 		return 0, corrupt("tail %d is %d bytes behind head %d in a %d-byte ring", t, int64(used), w.pos, w.size())
 	}
+	w.seen = t
 	return w.size() - used, nil
 }
 

@@ -27,7 +27,7 @@ type cond func() (bool, error)
 // peer may be one of them), then sleeps on the side's futex word.
 func (c *Conn) wait(s *side, ready cond, gone error) error {
 	start := now()
-	budget := int64(s.spin.budget)
+	budget := min(int64(s.spin.budget), maxSpin.Load())
 	shared := c.cpu.publish()
 	if shared {
 		budget = 0
