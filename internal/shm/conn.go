@@ -58,8 +58,8 @@ func newConn(sock *net.UnixConn, mem []byte, l layout, endpoint bool) *Conn {
 	c := &Conn{sock: sock, mem: mem}
 	c.rx = reader{ring: newRing(mem, l, in)}
 	c.tx = writer{ring: newRing(mem, l, out)}
-	c.rd.word = c.rx.dataWait
-	c.wr.word = c.tx.roomWait
+	c.rd.word, c.rd.bell = c.rx.dataWait, make(chan struct{}, 1)
+	c.wr.word, c.wr.bell = c.tx.roomWait, make(chan struct{}, 1)
 	c.rd.spin.budget, c.wr.spin.budget = DefaultMaxSpin, DefaultMaxSpin
 	c.cpu = cpuHints{mine: cpuWord(mem, endpoint), peer: cpuWord(mem, !endpoint)}
 	c.wg.Add(1)
@@ -82,10 +82,8 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, c.rd.fail(err)
 		}
 		if n > 0 {
-			k, wake := c.rx.read(p, n)
-			if wake {
-				futexWake(c.rx.roomWait)
-			}
+			k, how := c.rx.read(p, n)
+			c.wake(c.rx.roomWait, how)
 			return k, nil
 		}
 		if err := c.wait(&c.rd, c.readable, io.EOF); err != nil {
@@ -176,8 +174,17 @@ func (c *Conn) put(bufs ...[]byte) {
 // publish makes the ring's bytes up to pos visible, waking the reader if
 // it sleeps.
 func (c *Conn) publish(pos uint64) {
-	if c.tx.publish(pos) {
-		futexWake(c.tx.dataWait)
+	c.wake(c.tx.dataWait, c.tx.publish(pos))
+}
+
+// wake wakes the peer sleeping on w the way it sleeps (see takeWaiter).
+func (c *Conn) wake(w *atomic.Uint32, how uint32) {
+	switch how {
+	case awake:
+	case parked:
+		c.ring()
+	default: // futexed, or a value only a hostile peer writes
+		futexWake(w)
 	}
 }
 
@@ -270,16 +277,21 @@ func (c *Conn) quiesce(mu *sync.Mutex, s *side) {
 }
 
 // watch reads the socket until it ends: the peer closed its end or died.
-// Nothing may arrive on it after the upgrade; anything that does is a
-// protocol violation and ends the connection too.
+// After the upgrade only doorbell bytes may arrive on it, each waking this
+// end's parked sleepers; anything else is a protocol violation and ends
+// the connection too.
 func (c *Conn) watch() {
 	defer c.wg.Done()
-	var b [1]byte
+	var b [64]byte
 	for {
 		n, err := c.sock.Read(b[:])
-		if n > 0 {
+		if n > 0 && !doorbells(b[:n]) {
 			c.rd.fail(corrupt("data on the socket after the upgrade"))
 			break
+		}
+		if n > 0 {
+			c.rd.ringBell()
+			c.wr.ringBell()
 		}
 		if os.IsTimeout(err) {
 			c.sock.SetReadDeadline(time.Time{}) // left from the handshake

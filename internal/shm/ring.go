@@ -65,14 +65,31 @@ func (r *reader) available() (uint64, error) {
 }
 
 // read copies min(len(p), avail) bytes out of the ring, publishes the new
-// tail, and reports whether the producer asked to be woken for room.
-// avail must come from available.
-func (r *reader) read(p []byte, avail uint64) (int, bool) {
+// tail, and returns how the producer waits for room, which it clears
+// (awake: nobody to wake). avail must come from available.
+func (r *reader) read(p []byte, avail uint64) (int, uint32) {
 	n := min(uint64(len(p)), avail)
 	r.copyOut(p[:n])
 	r.pos += n
 	r.tail.Store(r.pos)
-	return int(n), r.roomWait.Load() != 0 && r.roomWait.Swap(0) != 0
+	return int(n), takeWaiter(r.roomWait)
+}
+
+// Wait word values: how the side that waits on the word sleeps.
+const (
+	awake   = 0 // not sleeping: spinning, or not waiting at all
+	futexed = 1 // in a futex wait on the word: wake it with FUTEX_WAKE
+	parked  = 2 // parked on the socket: wake it with a doorbell byte
+)
+
+// takeWaiter clears a wait word the peer sleeps on and returns how it
+// sleeps. The load first keeps the common case — nobody asleep — free of
+// a locked instruction.
+func takeWaiter(w *atomic.Uint32) uint32 {
+	if w.Load() == awake {
+		return awake
+	}
+	return w.Swap(awake)
 }
 
 // copyOut copies len(p) ≤ size bytes from the ring at the tail.
@@ -114,10 +131,10 @@ func (w *writer) write(p []byte, at uint64) {
 	copy(w.data, p[n:])
 }
 
-// publish makes the bytes up to pos visible to the consumer and reports
-// whether the consumer asked to be woken for data.
-func (w *writer) publish(pos uint64) bool {
+// publish makes the bytes up to pos visible to the consumer and returns
+// how the consumer waits for data, which it clears.
+func (w *writer) publish(pos uint64) uint32 {
 	w.pos = pos
 	w.head.Store(pos)
-	return w.dataWait.Load() != 0 && w.dataWait.Swap(0) != 0
+	return takeWaiter(w.dataWait)
 }

@@ -17,7 +17,9 @@ import (
 const (
 	DefaultMaxSpin = 50 * time.Microsecond
 	spinFloor      = 2 * time.Microsecond
-	spinCheck      = 16 // spin iterations between clock readings
+	spinCheck      = 16                   // spin iterations between clock readings
+	spinShare      = 5 * time.Microsecond // spinning between chances for other goroutines
+	busyYield      = 2 * time.Microsecond // a Gosched this long ran others: the process is busy
 )
 
 // maxSpin bounds every wait's spinning, in nanoseconds; see SetMaxSpin.

@@ -10,6 +10,7 @@ import (
 // most that; a sleeper whose futex keeps returning at once (a peer flipping
 // the word) backs off to polling instead of burning a CPU.
 const (
+	parkAfter  = 5 * time.Millisecond
 	maxSleep   = time.Second
 	quickWake  = 20 * time.Microsecond
 	quickLimit = 100
@@ -32,7 +33,7 @@ func (c *Conn) wait(s *side, ready cond, gone error) error {
 	if shared {
 		budget = 0
 	}
-	for i := 0; ; i++ {
+	for i, yielded := 0, start; ; i++ {
 		if ok, err := ready(); ok || err != nil {
 			s.spin.observe(time.Duration(now() - start))
 			return err
@@ -41,41 +42,77 @@ func (c *Conn) wait(s *side, ready cond, gone error) error {
 			if err := c.state(s, ready, gone); err != nil {
 				return err
 			}
-			if now()-start >= budget {
+			t := now()
+			if t-start >= budget {
 				break
+			}
+			if t-yielded >= int64(spinShare) {
+				// Other goroutines of this process may need the CPU. If
+				// they did, spinning only takes it from them: sleep.
+				runtime.Gosched()
+				if yielded = now(); yielded-t >= int64(busyYield) {
+					s.spin.observe(time.Duration(yielded - t + budget))
+					break
+				}
 			}
 		}
 		cpuRelax()
 	}
+	// Let other goroutines run first (the peer may be one of them). If some
+	// did, this process has other work, and a futex sleep would keep its P
+	// from it until sysmon retakes the P: park instead.
+	t := now()
 	runtime.Gosched()
-	err := c.sleep(s, ready, gone)
+	busy := now()-t >= int64(busyYield)
+	err := c.sleep(s, ready, gone, busy)
 	if err == nil && !shared {
 		s.spin.observe(time.Duration(now() - start))
 	}
 	return err
 }
 
-// sleep waits on the side's futex word. The other end clears the word and
-// wakes it after publishing; so do Close, deadlines and the liveness
-// watcher.
-func (c *Conn) sleep(s *side, ready cond, gone error) error {
+// sleep waits for the other end to clear the side's wait word and wake it
+// (as it does after publishing; so do Close, deadlines and the liveness
+// watcher): first in a futex wait, which wakes fastest but holds a thread,
+// then, after parkAfter — or at once when too many threads are so held
+// already, or the process is busy — in a park on the side's doorbell,
+// which holds none.
+func (c *Conn) sleep(s *side, ready cond, gone error, busy bool) error {
 	quick := 0
-	for {
-		s.word.Store(1)
+	futex := !busy && futexSlots.take()
+	defer func() {
+		if futex {
+			futexSlots.give()
+		}
+	}()
+	for start := now(); ; {
+		how := uint32(futexed)
+		if futex && now()-start >= int64(parkAfter) {
+			futexSlots.give()
+			futex = false
+		}
+		if !futex {
+			how = parked
+		}
+		s.word.Store(how)
 		ok, err := ready()
 		if err == nil && !ok {
 			err = c.state(s, ready, gone)
 		}
 		if ok || err != nil {
-			s.word.Store(0)
+			s.word.Store(awake)
 			return err
 		}
 		d := s.timeout(maxSleep)
 		if d <= 0 {
 			continue // state reports the deadline
 		}
+		if how == parked {
+			s.park(d)
+			continue
+		}
 		t := now()
-		futexWait(s.word, 1, d)
+		futexWait(s.word, futexed, min(d, parkAfter))
 		c.cpu.publish()
 		if now()-t >= int64(quickWake) {
 			quick = 0
