@@ -25,16 +25,21 @@ var (
 // concurrently with each other and with the deadline setters and Close;
 // concurrent Reads (or Writes) are serialized.
 type Conn struct {
-	sock *net.UnixConn
-	mem  []byte // the mapping; unmapped by Close
+	// The reading side, touched by the goroutine reading.
+	rdMu sync.Mutex // held by Read; by Close before unmapping
 	rx   reader
-	tx   writer
 	rd   side // waiting for data: sleeps on rx's dataWait word
-	wr   side // waiting for room: sleeps on tx's roomWait word
-	cpu  cpuHints
+	_    [lineSize]byte
 
-	rdMu   sync.Mutex   // held by Read; by Close before unmapping
-	wrMu   sync.Mutex   // held by Write; by Close before unmapping
+	// The writing side, touched by the goroutine writing.
+	wrMu sync.Mutex // held by Write; by Close before unmapping
+	tx   writer
+	wr   side // waiting for room: sleeps on tx's roomWait word
+	_    [lineSize]byte
+
+	sock   *net.UnixConn
+	mem    []byte // the mapping; unmapped by Close
+	cpu    cpuHints
 	memMu  sync.RWMutex // held shared by kicks, exclusively by Close to unmap
 	closed atomic.Bool
 	gone   atomic.Bool // the socket closed: the peer ended or died
