@@ -3,7 +3,9 @@
 package postbox_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,12 +14,47 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/wire"
 )
 
 // sendAsNobody runs childSend as uid/gid 65534 and returns its report.
 func sendAsNobody(t *testing.T, addr string) string {
+	t.Helper()
+	return runAsNobody(t, "", addr)
+}
+
+// runAsNobody runs childAs in mode as uid/gid 65534 and returns its report.
+func runAsNobody(t *testing.T, mode, addr string) string {
+	t.Helper()
+	cmd := nobodyCmd(t, mode, addr)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child as uid 65534: %v (%s)", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// startAsNobody starts childAs in mode as uid/gid 65534 and returns its
+// output as it comes.
+func startAsNobody(t *testing.T, mode, addr string) (*exec.Cmd, *bufio.Reader) {
+	t.Helper()
+	cmd := nobodyCmd(t, mode, addr)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, bufio.NewReader(out)
+}
+
+// nobodyCmd prepares the test binary to run childAs as uid/gid 65534.
+func nobodyCmd(t *testing.T, mode, addr string) *exec.Cmd {
 	t.Helper()
 	// The test binary must be readable by the other user.
 	dir := publicDir(t)
@@ -31,13 +68,10 @@ func sendAsNobody(t *testing.T, addr string) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envSendAs+"="+addr)
+	cmd.Env = append(os.Environ(), envSendAs+"="+addr, envAsMode+"="+mode, "GORACE=atexit_sleep_ms=0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("child as uid 65534: %v (%s)", err, out)
-	}
-	return strings.TrimSpace(string(out))
+	cmd.Stderr = os.Stderr
+	return cmd
 }
 
 func TestOtherUsers(t *testing.T) {
@@ -59,6 +93,7 @@ func TestOtherUsers(t *testing.T) {
 		{"allow-list without that user", []postbox.ListenOption{postbox.WithAllowUID(12345)}, "denied"},
 		{"allow-list with that user", []postbox.ListenOption{postbox.WithAllowUID(65534)}, "ok welcome uid 65534"},
 		{"allow-list by group", []postbox.ListenOption{postbox.WithAllowGID(65534)}, "ok welcome uid 65534"},
+		{"any user", []postbox.ListenOption{func(lc *postbox.ListenConfig) { lc.AllowAnyUser = true }}, "ok welcome uid 65534"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,6 +112,83 @@ func TestOtherUsers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An other user's Hello and frames, written in one go before any answer,
+// are refused with status denied, and neither frame reaches the handler.
+func TestOtherUserPipelinedFramesNeverHandled(t *testing.T) {
+	ep, addr, handled := otherUserEndpoint(t, postbox.WithAllowUID(12345))
+	defer ep.Close()
+	got := runAsNobody(t, asRaw, addr)
+	if want := fmt.Sprintf("status %d, then 0 bytes (true)", wire.StatusDenied); got != want {
+		t.Fatalf("uid 65534 pipelining a Hello, a Send and a Post: %q, want %q", got, want)
+	}
+	if n := handled.Load(); n != 0 {
+		t.Fatalf("%d of a denied peer's messages reached the handler", n)
+	}
+}
+
+// An other user's connections are refused as soon as they are accepted,
+// before they send a byte; while the other user still holds them all open,
+// the endpoint's own user gets through at once.
+func TestOtherUserFloodRefusedBeforeHello(t *testing.T) {
+	const flood, slots = 200, 64
+	ep, addr, handled := otherUserEndpoint(t, postbox.WithAllowUID(12345), func(lc *postbox.ListenConfig) { lc.MaxConns = slots })
+	defer ep.Close()
+	cmd, out := startAsNobody(t, asFlood+" "+itoa(flood), addr)
+	line, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("child: %v (%q)", err, line)
+	}
+	start := time.Now()
+	_, err = postbox.Send(ctxT(t), addr, postbox.Message{})
+	took := time.Since(start)
+	cmd.Wait()
+	t.Logf("uid 65534: %s; the endpoint's own user meanwhile: %v after %v", strings.TrimSpace(line), err, took)
+	if !strings.HasPrefix(line, fmt.Sprintf("refused %d of %d (", flood, flood)) || strings.Contains(line, "(0 denied") {
+		t.Fatalf("uid 65534 opening %d silent connections: %q, want every one refused within a second", flood, line)
+	}
+	if err != nil || took > time.Second {
+		t.Fatalf("the endpoint's own user beside the other user's %d open connections: %v after %v", flood, err, took)
+	}
+	if n := handled.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want once (the legitimate Send)", n)
+	}
+}
+
+// An admitted other user is held to MaxConnsPerUser.
+func TestOtherUserConnsPerUser(t *testing.T) {
+	ep, addr, _ := otherUserEndpoint(t, postbox.WithAllowUID(65534), func(lc *postbox.ListenConfig) { lc.MaxConnsPerUser = 3 })
+	defer ep.Close()
+	if got, want := runAsNobody(t, asConns+" 4", addr), "ok ok ok limit"; got != want {
+		t.Fatalf("uid 65534 dialing 4 connections with a quota of 3: %q, want %q", got, want)
+	}
+	// The endpoint's own user has a quota of its own.
+	c, err := postbox.Dial(ctxT(t), addr)
+	if err != nil {
+		t.Fatalf("the endpoint's own user: %v", err)
+	}
+	c.Close()
+}
+
+// otherUserEndpoint listens in a directory other users can enter, counting
+// the messages its handler sees.
+func otherUserEndpoint(t *testing.T, opts ...postbox.ListenOption) (*postbox.Endpoint, string, *atomic.Int64) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("starting a process as another user needs root")
+	}
+	var handled atomic.Int64
+	h := postbox.HandlerFunc(func(context.Context, *postbox.Message) (postbox.Reply, error) {
+		handled.Add(1)
+		return postbox.Reply{}, nil
+	})
+	addr := "unix:" + filepath.Join(publicDir(t), "other.sock")
+	ep, err := postbox.Listen(addr, h, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep, addr, &handled
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -115,6 +115,9 @@ func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest strin
 		if ln, err := (inproc.Transport{}).Listen(ctx, e.name, e.loop, cfg); err == nil {
 			e.lns = append(e.lns, ln)
 		}
+		if err := e.listenCompanions(ctx, t.Scheme(), cfg); err != nil {
+			return err
+		}
 	}
 	for _, a := range also {
 		t, rest, err := lookup(a)
@@ -130,6 +133,26 @@ func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest strin
 	return nil
 }
 
+// listenCompanions starts the transports every endpoint on this OS has
+// besides its own (on Windows, its window), under the endpoint's name.
+func (e *Endpoint) listenCompanions(ctx context.Context, own string, cfg *driver.ListenConfig) error {
+	for _, scheme := range companions {
+		if scheme == own {
+			continue
+		}
+		t, err := driver.Lookup(scheme)
+		if err != nil {
+			return err
+		}
+		ln, err := t.Listen(ctx, e.name, e.loop, cfg)
+		if err != nil {
+			return err
+		}
+		e.lns = append(e.lns, ln)
+	}
+	return nil
+}
+
 func (lc *ListenConfig) driverConfig() *driver.ListenConfig {
 	return &driver.ListenConfig{
 		MaxSize:          uint32(max(lc.MaxSize, 0)),
@@ -137,6 +160,7 @@ func (lc *ListenConfig) driverConfig() *driver.ListenConfig {
 		QueueBytes:       lc.QueueBytes,
 		HandshakeTimeout: lc.HandshakeTimeout,
 		MaxConns:         lc.MaxConns,
+		MaxConnsPerUser:  lc.MaxConnsPerUser,
 		ShmRingSize:      lc.ShmRingSize,
 		Auth:             lc.authorize,
 		Shared:           lc.AllowAnyUser || len(lc.AllowUIDs) > 0 || len(lc.AllowGIDs) > 0,
@@ -149,10 +173,12 @@ func (lc *ListenConfig) driverConfig() *driver.ListenConfig {
 // must have been authenticated by its transport.
 func (lc *ListenConfig) authorize(p Peer) error {
 	switch {
-	case lc.AllowAnyUser:
+	case lc.AllowAnyUser, sameUserSID(p):
 		return nil
 	case p.UID < 0 && p.Identity != "":
 		return nil
+	case p.SID != "":
+		return fmt.Errorf("user %s not allowed", p.SID)
 	case p.UID < 0:
 		return errors.New("peer has no credentials")
 	case p.UID == os.Geteuid(), slices.Contains(lc.AllowUIDs, p.UID), slices.Contains(lc.AllowGIDs, p.GID):
@@ -163,7 +189,7 @@ func (lc *ListenConfig) authorize(p Peer) error {
 
 func (e *Endpoint) info() namespace.Info {
 	prog, _ := os.Executable()
-	return namespace.Info{Name: e.name, PID: os.Getpid(), Program: prog, UID: os.Geteuid(),
+	return namespace.Info{Name: e.name, PID: os.Getpid(), Program: prog, UID: os.Geteuid(), SID: selfSID(),
 		Started: e.started.UTC(), Transports: e.Addrs()}
 }
 

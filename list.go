@@ -15,6 +15,7 @@ type EndpointInfo struct {
 	PID        int       `json:"pid"`
 	Program    string    `json:"program"`
 	UID        int       `json:"uid"`
+	SID        string    `json:"sid,omitempty"` // the owner's user SID (Windows)
 	Started    time.Time `json:"started"`
 	Transports []string  `json:"transports"` // addresses to dial, one per transport
 	System     bool      `json:"system"`     // in the system-wide namespace
@@ -66,7 +67,7 @@ func listNamespace(system bool) ([]EndpointInfo, error) {
 	infos, err := ns.List()
 	out := make([]EndpointInfo, len(infos))
 	for i, in := range infos {
-		out[i] = EndpointInfo{Name: in.Name, PID: in.PID, Program: in.Program, UID: in.UID,
+		out[i] = EndpointInfo{Name: in.Name, PID: in.PID, Program: in.Program, UID: in.UID, SID: in.SID,
 			Started: in.Started, Transports: in.Transports, System: system}
 	}
 	return out, err

@@ -11,7 +11,10 @@ import (
 	"github.com/postbox-ipc/postbox"
 )
 
-const envSendAs = "POSTBOX_TEST_SEND" // child mode: send to this address and report
+const (
+	envSendAs = "POSTBOX_TEST_SEND"    // child mode: talk to this address and report
+	envAsMode = "POSTBOX_TEST_AS_MODE" // how: "" (one Send), or a mode of childAs
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(envBenchServer); dir != "" {
@@ -19,7 +22,7 @@ func TestMain(m *testing.M) {
 		return
 	}
 	if addr := os.Getenv(envSendAs); addr != "" {
-		childSend(addr)
+		childAs(os.Getenv(envAsMode), addr)
 		return
 	}
 	if name := os.Getenv(envHold); name != "" {

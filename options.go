@@ -23,6 +23,11 @@ type ListenConfig struct {
 	MaxSize int
 	// MaxConns bounds open connections. Zero means 1,024.
 	MaxConns int
+	// MaxConnsPerUser bounds the connections, handshaking or open, of
+	// any one user (by the kernel's UID; peers a transport cannot
+	// identify count only against MaxConns). The connection over the
+	// limit is refused with ErrLimit. Zero means no bound but MaxConns.
+	MaxConnsPerUser int
 	// HandshakeTimeout bounds a new connection's handshake. Zero means 5s.
 	HandshakeTimeout time.Duration
 	// System puts the endpoint in the system-wide namespace

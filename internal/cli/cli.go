@@ -79,7 +79,7 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nAddresses: NAME (the default transport), unix:NAME, unix:/path.sock, shm:NAME (Linux), inproc:NAME.")
+	fmt.Fprintln(w, "\n"+addrHelp)
 	fmt.Fprintf(w, "Transports here: %s\n", strings.Join(postbox.Transports(), ", "))
 }
 

@@ -67,6 +67,10 @@ func (p *printer) print(m *postbox.Message) {
 		writeJSON(p.e.stdout, obj)
 		return
 	}
-	fmt.Fprintf(p.e.stdout, "id=%#x w=%d l=%d pid=%d uid=%d transport=%s data=%s\n",
-		m.ID, m.W, m.L, m.From.PID, m.From.UID, m.From.Transport, printable(m.Data, 256))
+	sid := ""
+	if m.From.SID != "" {
+		sid = " sid=" + m.From.SID
+	}
+	fmt.Fprintf(p.e.stdout, "id=%#x w=%d l=%d pid=%d uid=%d%s transport=%s data=%s\n",
+		m.ID, m.W, m.L, m.From.PID, m.From.UID, sid, m.From.Transport, printable(m.Data, 256))
 }

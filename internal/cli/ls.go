@@ -41,9 +41,17 @@ func runLs(e *env, args []string) error {
 	fmt.Fprintln(tw, "NAME\tPID\tPROGRAM\tUSER\tTRANSPORTS\tAGE")
 	for _, ep := range eps {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", ep.Name, ep.PID, filepath.Base(ep.Program),
-			userName(ep.UID), strings.Join(ep.Transports, " "), time.Since(ep.Started).Round(time.Second))
+			userOf(ep), strings.Join(ep.Transports, " "), time.Since(ep.Started).Round(time.Second))
 	}
 	return tw.Flush()
+}
+
+// userOf names the endpoint's owner: by SID on Windows, by uid elsewhere.
+func userOf(ep postbox.EndpointInfo) string {
+	if ep.SID != "" {
+		return accountName(ep.SID)
+	}
+	return userName(ep.UID)
 }
 
 func userName(uid int) string {

@@ -1,8 +1,10 @@
 package conformance
 
 import (
-	"encoding/binary"
+	"context"
+	"errors"
 	"io"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -12,77 +14,133 @@ import (
 	"github.com/postbox-ipc/postbox/internal/wire"
 )
 
-// badFrame is one malformed input and the reason the endpoint must give.
-type badFrame struct {
-	name  string
-	frame func() []byte
-	code  transport.Code
-}
-
 func header(h wire.Header) []byte {
 	b := make([]byte, wire.HeaderSize)
 	h.Put(b)
 	return b
 }
 
-func patch(b []byte, off int, v uint32) []byte {
-	binary.LittleEndian.PutUint32(b[off:], v)
-	return b
-}
-
-var badFrames = []badFrame{
-	{"unknown kind", func() []byte { return header(wire.Header{Kind: 42}) }, transport.CodeProtocol},
-	{"kind zero", func() []byte { return header(wire.Header{}) }, transport.CodeProtocol},
-	{"reserved bits", func() []byte { return patch(header(wire.Header{Kind: wire.KindPost}), 12, 1) }, transport.CodeProtocol},
-	{"flags set", func() []byte { return header(wire.Header{Kind: wire.KindPost, Flags: 1}) }, transport.CodeProtocol},
-	{"send without seq", func() []byte { return header(wire.Header{Kind: wire.KindSend}) }, transport.CodeProtocol},
-	{"negative timeout", func() []byte { return header(wire.Header{Kind: wire.KindSend, Seq: 1, Timeout: -1}) }, transport.CodeProtocol},
-	{"reply from the sender", func() []byte { return header(wire.Header{Kind: wire.KindReply, Seq: 1}) }, transport.CodeProtocol},
-	{"credit from the sender", func() []byte { return header(wire.Header{Kind: wire.KindCredit, ID: 5}) }, transport.CodeProtocol},
-	{"length 0xFFFFFFFF", func() []byte { return header(wire.Header{Kind: wire.KindPost, Len: 0xFFFFFFFF}) }, transport.CodeTooLarge},
-	{"length max+1", func() []byte { return header(wire.Header{Kind: wire.KindPost, Len: 1<<20 + 1}) }, transport.CodeTooLarge},
-	{"length negative as int32", func() []byte { return header(wire.Header{Kind: wire.KindSend, Seq: 1, Len: 0x80000000}) }, transport.CodeTooLarge},
-}
-
-var _ = add("MalformedFrames", func(t *testing.T, s *suite) {
+// MalformedInput sends every entry of the corpus (badinput.go) on a
+// connection of its own while another client keeps sending, and checks
+// that the connection ends with the entry's reason and the other client
+// never notices.
+var _ = add("MalformedInput", func(t *testing.T, s *suite) {
 	if s.Raw == nil {
 		t.Skip("the transport has no byte stream to corrupt")
 	}
-	ep, addr := s.listen(t, echo, func(lc *postbox.ListenConfig) { lc.MaxSize = 1 << 20 })
+	ep, addr := s.listen(t, echo, func(lc *postbox.ListenConfig) { lc.MaxSize = badMaxSize })
 	good := s.dial(t, addr)
-	for i, bf := range badFrames {
-		t.Run(bf.name, func(t *testing.T) {
-			raw, err := s.Raw(ctx(t), ep)
-			if err != nil {
-				t.Fatal(err)
+	stop := make(chan struct{})
+	bystander := make(chan error, 1)
+	go func() { bystander <- keepSending(good, stop) }()
+	for _, bi := range badInputs {
+		t.Run(bi.name, func(t *testing.T) {
+			target := ep
+			if bi.stalled {
+				target = s.stalledEndpoint(t)
 			}
-			defer raw.Close()
-			raw.SetDeadline(time.Now().Add(10 * time.Second))
-			handshake(t, raw, ep.Name())
-			if _, err := raw.Write(bf.frame()); err != nil {
-				t.Fatal(err)
-			}
-			if code := readGoaway(t, raw); code != bf.code {
-				t.Fatalf("endpoint answered %q with code %d, want %d", bf.name, code, bf.code)
-			}
-			if err := checkedSend(ctx(t), good, i, 1); err != nil {
-				t.Fatalf("another client after %q: %v", bf.name, err)
-			}
+			s.tryBadInput(t, target, bi)
 		})
 	}
-	t.Run("not postbox", func(t *testing.T) {
-		raw, err := s.Raw(ctx(t), ep)
+	close(stop)
+	if err := <-bystander; err != nil {
+		t.Fatalf("a well-behaved client on the same endpoint: %v", err)
+	}
+	if len(badInputs) < 50 {
+		t.Errorf("the corpus has %d entries, want at least 50", len(badInputs))
+	}
+})
+
+// keepSending sends checked messages until stop closes.
+func keepSending(c *postbox.Conn, stop <-chan struct{}) error {
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			if i == 0 {
+				return errors.New("sent nothing")
+			}
+			return nil
+		default:
+		}
+		c2, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := checkedSend(c2, c, 99, i)
+		cancel()
 		if err != nil {
+			return err
+		}
+	}
+}
+
+// stalledEndpoint listens with a handler that holds every message until
+// the test ends, and a queue of badQueueLen messages.
+func (s *suite) stalledEndpoint(t *testing.T) *postbox.Endpoint {
+	release := make(chan struct{})
+	h := postbox.HandlerFunc(func(ctx context.Context, m *postbox.Message) (postbox.Reply, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return postbox.Reply{}, nil
+	})
+	ep, _ := s.listen(t, h, func(lc *postbox.ListenConfig) {
+		lc.MaxSize, lc.QueueLen, lc.QueueBytes = badMaxSize, badQueueLen, 1
+	})
+	t.Cleanup(func() { close(release) })
+	return ep
+}
+
+// tryBadInput sends one entry and checks the endpoint's reaction.
+func (s *suite) tryBadInput(t *testing.T, ep *postbox.Endpoint, bi badInput) {
+	t.Helper()
+	dial := s.Raw
+	if bi.phase == phaseHello && s.RawHandshake != nil {
+		dial = s.RawHandshake
+	}
+	raw, err := dial(ctx(t), ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	if bi.phase == phaseFrames {
+		handshake(t, raw, ep.Name())
+	}
+	if in := bi.input(ep.Name()); len(in) > 0 {
+		if _, err := raw.Write(in); err != nil {
 			t.Fatal(err)
 		}
-		defer raw.Close()
-		raw.SetDeadline(time.Now().Add(10 * time.Second))
-		raw.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
-		if n, err := io.ReadFull(raw, make([]byte, 1)); err == nil || os.IsTimeout(err) {
-			t.Fatalf("an HTTP request got %d bytes back and the connection stayed open (%v)", n, err)
+	}
+	if bi.half {
+		closeWrite(raw)
+	}
+	switch {
+	case bi.want.goaway != 0:
+		if code := readGoaway(t, raw); code != bi.want.goaway {
+			t.Fatalf("endpoint answered with goaway code %d, want %d", code, bi.want.goaway)
 		}
-	})
-})
+	case bi.want.silent:
+		if n, err := io.ReadFull(raw, make([]byte, 1)); err == nil || os.IsTimeout(err) {
+			t.Fatalf("got %d bytes back and the connection stayed open (%v), want it closed without an answer", n, err)
+		}
+	default:
+		w, err := wire.ReadWelcome(raw)
+		if err != nil || w.Status != bi.want.status {
+			t.Fatalf("welcome %+v (%v), want status %d", w, err, bi.want.status)
+		}
+		if n, err := raw.Read(make([]byte, 1)); n != 0 || err == nil {
+			t.Fatalf("connection still open after a refusal")
+		}
+	}
+}
+
+// closeWrite shuts the writing half of c, or all of it.
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+		return
+	}
+	c.Close()
+}
 
 // handshake performs a client handshake by hand.
 func handshake(t *testing.T, c io.ReadWriter, name string) {

@@ -41,6 +41,10 @@ type Target struct {
 	// Raw opens a raw byte stream to ep for malformed-input tests; nil
 	// skips them (message-oriented transports have no frames to break).
 	Raw func(ctx context.Context, ep *postbox.Endpoint) (net.Conn, error)
+	// RawHandshake opens the raw stream on which a client's first bytes
+	// (its Hello) travel, where that differs from Raw's (shared memory
+	// upgrades after the handshake); nil uses Raw.
+	RawHandshake func(ctx context.Context, ep *postbox.Endpoint) (net.Conn, error)
 	// Skip names tests that do not apply, each with the reason.
 	Skip map[string]string
 	// Scale multiplies load sizes; 0 means 1 (or 0.25 with -short).

@@ -76,20 +76,22 @@ func (l *Loop) worker() {
 		r := s.pop()
 		s.cur = r
 		l.running++
+		canceled := r.canceled
 		l.mu.Unlock()
-		l.run(r)
+		l.run(r, canceled)
 		l.mu.Lock()
 	}
 }
 
 // run calls the handler for r and reports the outcome. The caller has made r
-// its source's current request and counted it in l.running.
-func (l *Loop) run(r *Request) {
+// its source's current request and counted it in l.running, and read
+// r.canceled, under l.mu.
+func (l *Loop) run(r *Request, canceled error) {
 	s := r.src
 	var rep transport.Reply
 	var err error
-	if r.canceled != nil {
-		err = r.canceled
+	if canceled != nil {
+		err = canceled
 	} else {
 		rep, err = l.call(r)
 	}
@@ -135,6 +137,9 @@ func (l *Loop) call(r *Request) (rep transport.Reply, err error) {
 		hc := newHandlerCtx(l.base, r)
 		l.mu.Lock()
 		r.hc = hc
+		if r.canceled != nil { // cancelled since run began
+			hc.abort(r.canceled)
+		}
 		l.mu.Unlock()
 		ctx = hc
 		defer hc.finish()

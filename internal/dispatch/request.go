@@ -52,8 +52,10 @@ func (r *Request) IsSend() bool { return r.Seq != 0 }
 type Responder interface {
 	// Respond receives the outcome of every delivered request exactly once:
 	// the handler's reply or error for a Send, the handler's completion (or
-	// the reason it never ran) for a Post. It may be called from any
-	// goroutine, and must not block for long.
+	// the reason it never ran) for a Post. A handler's own error arrives as
+	// a *transport.RemoteError; for a Post, err is transport.ErrClosed
+	// itself only when the closing loop dropped it without handling. It may
+	// be called from any goroutine, and must not block for long.
 	Respond(r *Request, rep transport.Reply, err error)
 	// Begin is called in the delivering goroutine just before a request
 	// runs inline there, so the transport can arrange for reading to go

@@ -18,11 +18,14 @@ type Source struct {
 	q        []*Request // ring buffer
 	head     int
 	qlen     int
+	qbytes   int64    // Size of the queued requests
+	capBytes int64    // bound on qbytes; 0 for none
 	cur      *Request // being handled
 	inReady  bool
 	next     *Source // ready list link
 	detached bool
 	space    chan struct{} // signalled when a queued request leaves
+	gone     chan struct{} // closed by Detach
 }
 
 // Attach adds a source whose queue holds at most queueCap requests (0 means
@@ -31,7 +34,17 @@ func (l *Loop) Attach(peer transport.Peer, resp Responder, queueCap int) *Source
 	if queueCap <= 0 {
 		queueCap = 10000
 	}
-	return &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1)}
+	return &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1), gone: make(chan struct{})}
+}
+
+// SetByteLimit bounds the total Size of the requests queued (not yet
+// running) to n bytes; a request that would pass it is refused with
+// ErrQueueFull. Zero, the default, means no bound. Transports that bound
+// bytes through their own credit need not set it.
+func (s *Source) SetByteLimit(n int64) {
+	s.loop.mu.Lock()
+	s.capBytes = n
+	s.loop.mu.Unlock()
 }
 
 // Peer returns the peer this source was attached with.
@@ -56,10 +69,10 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		l.running++
 		l.mu.Unlock()
 		s.resp.Begin(r)
-		l.run(r)
+		l.run(r, nil)
 		return nil
 	}
-	if s.qlen >= s.cap {
+	if s.qlen >= s.cap || s.capBytes > 0 && s.qbytes+int64(r.Size) > s.capBytes {
 		l.mu.Unlock()
 		return transport.ErrQueueFull
 	}
@@ -69,7 +82,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 }
 
 // DeliverWait is Deliver without inline handling that waits for queue space
-// until ctx ends.
+// until ctx ends, the source is detached or the loop closes.
 func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 	for {
 		err := s.Deliver(r, false)
@@ -78,6 +91,8 @@ func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 		}
 		select {
 		case <-s.space:
+		case <-s.gone:
+		case <-s.loop.base.Done():
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %w", transport.ErrQueueFull, transport.CtxErr(ctx))
 		}
@@ -119,6 +134,9 @@ func (s *Source) Detach(cause error) {
 	l := s.loop
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !s.detached {
+		close(s.gone)
+	}
 	s.detached = true
 	if r := s.cur; r != nil && r.IsSend() {
 		if r.hc != nil {
@@ -148,6 +166,7 @@ func (s *Source) push(r *Request) {
 	}
 	s.q[(s.head+s.qlen)%len(s.q)] = r
 	s.qlen++
+	s.qbytes += int64(r.Size)
 	s.loop.queued++
 	if s.cur == nil && !s.inReady {
 		s.inReady = true
@@ -162,6 +181,7 @@ func (s *Source) pop() *Request {
 	s.q[s.head] = nil
 	s.head = (s.head + 1) % len(s.q)
 	s.qlen--
+	s.qbytes -= int64(r.Size)
 	s.loop.queued--
 	s.inReady = false
 	select {

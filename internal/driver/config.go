@@ -36,6 +36,9 @@ type ListenConfig struct {
 	HandshakeTimeout time.Duration
 	// MaxConns bounds open connections, handshaking or not.
 	MaxConns int
+	// MaxConnsPerUser bounds one UID's connections, handshaking or not;
+	// zero means no bound but MaxConns.
+	MaxConnsPerUser int
 	// Auth is the access policy; nil admits everyone the transport lets
 	// through.
 	Auth AuthFunc

@@ -16,6 +16,7 @@ type Info struct {
 	PID        int       `json:"pid"`
 	Program    string    `json:"program"`
 	UID        int       `json:"uid"`
+	SID        string    `json:"sid,omitempty"` // the owner's user SID (Windows)
 	Started    time.Time `json:"started"`
 	Transports []string  `json:"transports"` // addresses clients can dial
 }
@@ -80,20 +81,26 @@ func (c *Claim) Name() string { return c.name }
 func (c *Claim) Namespace() *Namespace { return c.ns }
 
 // Publish writes info so List can find the endpoint. The file appears
-// atomically.
+// atomically: it is written to a new temporary file (created exclusively,
+// so a link planted in a shared directory is never followed) and renamed
+// into place.
 func (c *Claim) Publish(info Info) error {
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err
 	}
 	path := c.ns.Path(c.name, "json")
-	tmp := path + ".tmp"
-	os.Remove(tmp)
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644&infoMode(c.ns)); err != nil {
+	tmp, err := os.CreateTemp(c.ns.Dir, c.name+".json.*.tmp")
+	if err != nil {
 		return fmt.Errorf("publish %q: %w", c.name, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	_, err = tmp.Write(append(b, '\n'))
+	err = errors.Join(err, tmp.Chmod(0o644&infoMode(c.ns)), tmp.Close())
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
 		return fmt.Errorf("publish %q: %w", c.name, err)
 	}
 	return nil
@@ -116,8 +123,7 @@ func (c *Claim) Release(extra ...string) error {
 		os.Remove(p)
 	}
 	os.Remove(c.ns.Path(c.name, "json"))
-	os.Remove(c.ns.Path(c.name, "lock")) // still locked: nobody else owns this file
-	err := c.lock.Close()
+	err := unlinkLock(c.lock, c.ns.Path(c.name, "lock"))
 	c.lock = nil
 	return err
 }

@@ -20,9 +20,6 @@ import (
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
-// SystemDir is the system-wide namespace on Unix.
-const SystemDir = "/run/postbox"
-
 // Namespace is one directory of endpoints.
 type Namespace struct {
 	Dir    string

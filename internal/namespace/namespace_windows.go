@@ -9,6 +9,16 @@ import (
 	"golang.org/x/sys/windows"
 )
 
+// SystemDir is the system-wide namespace: %ProgramData%\postbox.
+var SystemDir = filepath.Join(programData(), "postbox")
+
+func programData() string {
+	if d := os.Getenv("ProgramData"); filepath.IsAbs(d) {
+		return d
+	}
+	return `C:\ProgramData`
+}
+
 // userDir is %LOCALAPPDATA%\postbox.
 func userDir() (string, error) {
 	base, err := os.UserCacheDir()
@@ -56,5 +66,19 @@ func isLocked(path string) (bool, error) {
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
 		return true, nil
 	}
-	return false, err
+	if err != nil {
+		return false, err
+	}
+	// Unlock at once: a lock left to Close may linger, and a Claim
+	// meanwhile would see a live owner.
+	return false, windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
+}
+
+// unlinkLock closes a held lock file, then removes it. Windows cannot
+// delete a file others hold open, so a new owner that opened it meanwhile
+// keeps it; and an open lock file could not be deleted at all.
+func unlinkLock(f *os.File, path string) error {
+	err := f.Close()
+	os.Remove(path)
+	return err
 }

@@ -47,13 +47,15 @@ var _ = add("DeadlineCutsLongHandler", func(t *testing.T, s *suite) {
 	slices.Sort(took)
 	bound := sendDeadline + deadlineSlack
 	over := len(took) - sort(took, bound)
-	fg.result(t, int64(wrong), "%d of %d returned ErrTimeout; Send returned after p50 %s, p99 %s, max %s (%d over %s); %d of %d handler contexts cancelled, at most %s after the deadline",
+	fg.result(t, int64(wrong), "%d of %d returned ErrTimeout; Send returned after p50 %s, p99 %s, max %s (%d over %s); %d of %d handlers run had their context cancelled, at most %s after the deadline (the rest never ran: cancelled while queued)",
 		n-wrong, n, ms(percentile(took, 50)), ms(percentile(took, 99)), ms(took[len(took)-1]), over, ms(bound),
 		st.NapsCut, st.Naps, ms(time.Duration(st.NapLagMax)))
-	if st.NapsCut != int64(n) {
-		t.Errorf("%d of %d handlers saw their context cancelled", st.NapsCut, n)
+	// A Send whose deadline passed while it waited behind the previous
+	// one never runs; every one that ran must have been cut.
+	if st.NapsCut != st.Naps || st.Naps == 0 {
+		t.Errorf("%d of %d handlers that ran saw their context cancelled", st.NapsCut, st.Naps)
 	}
-	s.checkBound(t, "Send with a 50 ms deadline", took, bound)
+	s.checkBound(t, "Send with a 50 ms deadline", took, bound, 100)
 })
 
 var _ = add("DeadlineIgnoredByHandler", func(t *testing.T, s *suite) {
@@ -86,7 +88,7 @@ var _ = add("DeadlineIgnoredByHandler", func(t *testing.T, s *suite) {
 	bound := sendDeadline + deadlineSlack
 	fg.result(t, int64(wrong), "%d of %d returned ErrTimeout; Send returned after p50 %s, max %s; %d of %d handler contexts cancelled, at most %s after the deadline (%s)",
 		n-wrong, n, ms(percentile(took, 50)), ms(took[len(took)-1]), st.SleepsCut, n, ms(time.Duration(st.SleepLagMax)), rx.where())
-	s.checkBound(t, "Send with a 50 ms deadline to a handler ignoring it", took, bound)
+	s.checkBound(t, "Send with a 50 ms deadline to a handler ignoring it", took, bound, 100)
 })
 
 // sort returns how many of the sorted ds are at most bound.
@@ -95,24 +97,31 @@ func sort(ds []time.Duration, bound time.Duration) int {
 	return i
 }
 
-// checkBound asserts a timing bound the issue states. Nightly, every sample
-// must meet it. Otherwise — a shared, noisy machine, the race detector —
-// the median must, and no sample may exceed ten times the bound: enough to
-// catch a deadline that is not enforced, without flaking.
-func (s *suite) checkBound(t *testing.T, what string, sorted []time.Duration, bound time.Duration) {
+// checkBound asserts a timing bound the issue states, as strictly as the
+// level allows:
+//
+//   - quick, inside `go test -race ./...` where packages share two CPUs
+//     with the race detector: the median must meet the bound, and no
+//     sample may take twenty times it (a bound not enforced at all — a
+//     hang, a wait for the handler — fails; a scheduling hiccup does not);
+//   - full, run on its own without the race detector: the percentile p
+//     must meet the bound (and the twenty-times cap holds);
+//   - nightly: every sample must meet the bound when p is 100, else p.
+func (s *suite) checkBound(t *testing.T, what string, sorted []time.Duration, bound time.Duration, p float64) {
 	t.Helper()
 	worst := sorted[len(sorted)-1]
-	if s.level == Nightly {
-		if worst > bound {
-			t.Errorf("%s: the slowest took %s, over %s", what, ms(worst), ms(bound))
+	if worst > 20*bound {
+		t.Errorf("%s: the slowest took %s, over twenty times %s", what, ms(worst), ms(bound))
+	}
+	q, name := 50.0, "median"
+	if s.level != Quick {
+		q, name = p, fmt.Sprintf("p%g", p)
+		if s.level == Full && p == 100 {
+			q, name = 99, "p99"
 		}
-		return
 	}
-	if p50 := percentile(sorted, 50); p50 > bound {
-		t.Errorf("%s: median %s, over %s", what, ms(p50), ms(bound))
-	}
-	if worst > 10*bound {
-		t.Errorf("%s: the slowest took %s, over ten times %s", what, ms(worst), ms(bound))
+	if v := percentile(sorted, q); v > bound {
+		t.Errorf("%s: %s %s, over %s", what, name, ms(v), ms(bound))
 	}
 }
 
@@ -123,13 +132,14 @@ var _ = add("LateReplyNeverDelivered", func(t *testing.T, s *suite) {
 	rx := s.receiver(t, rxConfig{})
 	c := s.dial(t, rx.addr)
 	var mu sync.Mutex
-	var mismatched, timedOut, answered int
+	var mismatched, timedOut, answered, rounds int
 	var wg sync.WaitGroup
 	for g := range int64(goroutines) {
 		wg.Go(func() {
 			for i := range int64(n) {
 				late, err := lateRound(c, tag(g, 2*i), tag(g, 2*i+1))
 				mu.Lock()
+				rounds++
 				if late {
 					timedOut++
 				}
@@ -144,20 +154,28 @@ var _ = add("LateReplyNeverDelivered", func(t *testing.T, s *suite) {
 		})
 	}
 	wg.Wait()
-	fg.result(t, int64(mismatched), "%d Sends timed out and were answered late; %d later Sends each got their own answer, %d got another's", timedOut, answered, mismatched)
+	fg.result(t, int64(mismatched), "%d of %d Sends timed out and were answered late (the rest got their own answer, their goroutine not scheduled until it had come); %d later Sends each got their own answer, %d got another's",
+		timedOut, rounds, answered, mismatched)
+	if timedOut < rounds/2 {
+		t.Errorf("only %d of %d Sends with a 20 ms deadline to a 60 ms handler timed out", timedOut, rounds)
+	}
 })
 
 // lateRound sends first with a deadline shorter than its handler takes,
-// then second without one, and checks that first timed out and second got
-// its own answer.
+// then second without one, and checks that second gets its own answer. It
+// reports whether first timed out; it may instead get its own answer, when
+// this goroutine was not scheduled until after the answer came (a busy
+// machine), never another's.
 func lateRound(c *postbox.Conn, first, second int64) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	rep, err := c.Send(ctx, postbox.Message{ID: idSleep, W: 60, L: first})
 	cancel()
 	late := errors.Is(err, postbox.ErrTimeout)
-	if !late {
-		// The answer takes 60 ms: it cannot come within 20 ms.
-		return late, fmt.Errorf("Send %x with a 20 ms deadline to a 60 ms handler: %v (answer %x), want ErrTimeout", first, err, rep.Result)
+	switch {
+	case err == nil && rep.Result != first:
+		return late, fmt.Errorf("Send %x got the answer %x", first, rep.Result)
+	case err != nil && !late:
+		return late, fmt.Errorf("Send %x: %v, want ErrTimeout", first, err)
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -104,7 +104,11 @@ func (c *Client) post(ctx context.Context, m transport.Message, block bool) erro
 	c.mu.Lock()
 	c.posted++
 	c.mu.Unlock()
-	if err := c.w.frame(&wire.Header{Kind: wire.KindPost, ID: m.ID, W: m.W, L: m.L}, m.Data, false); err != nil {
+	// A large payload is written straight from the caller's slice, like a
+	// Send's, instead of being copied into the coalescing buffer; the
+	// credit just taken guarantees the receiver has room for it.
+	h := wire.Header{Kind: wire.KindPost, ID: m.ID, W: m.W, L: m.L}
+	if err := c.w.frame(&h, m.Data, len(m.Data) >= directMin); err != nil {
 		c.mu.Lock()
 		c.posted-- // never written: not sent, so not lost either
 		c.mu.Unlock()

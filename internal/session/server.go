@@ -36,6 +36,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	conns  map[net.Conn]*serverConn // nil while handshaking
+	users  map[int]int              // connections per UID, for MaxConnsPerUser
 	closed bool
 	wg     sync.WaitGroup
 }
@@ -44,7 +45,7 @@ type Server struct {
 // (peers unknown).
 func Serve(ln net.Listener, loop *dispatch.Loop, cfg *driver.ListenConfig, peerOf PeerFunc) *Server {
 	s := &Server{ln: ln, loop: loop, name: cfg.Name, cfg: cfg, peerOf: peerOf,
-		log: driver.LoggerOr(cfg.Logger), slots: make(chan struct{}, cfg.MaxConnsOr()), conns: make(map[net.Conn]*serverConn)}
+		log: driver.LoggerOr(cfg.Logger), slots: make(chan struct{}, cfg.MaxConnsOr()), conns: make(map[net.Conn]*serverConn), users: make(map[int]int)}
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s
@@ -106,6 +107,14 @@ func (s *Server) handshake(c net.Conn) {
 		<-s.slots
 	}
 	c.SetDeadline(time.Now().Add(driver.HandshakeOr(s.cfg.HandshakeTimeout)))
+	peer, st, reason := s.identify(c)
+	if st != wire.StatusOK {
+		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
+		s.refuse(c, st, reason)
+		release()
+		return
+	}
+	defer s.leaveUser(peer.UID)
 	hello, err := wire.ReadHello(c)
 	if err != nil {
 		s.log.Debug("postbox: handshake failed", "endpoint", s.name, "err", err)
@@ -113,7 +122,7 @@ func (s *Server) handshake(c net.Conn) {
 		release()
 		return
 	}
-	peer, st, reason := s.admit(c, hello)
+	st, reason = s.admit(&peer, hello)
 	if st != wire.StatusOK {
 		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
 		s.refuse(c, st, reason)
@@ -167,8 +176,11 @@ func (s *Server) welcome(c net.Conn, hello *wire.Hello, peer transport.Peer) (ne
 	return c, peer, err
 }
 
-// admit decides on a Hello.
-func (s *Server) admit(c net.Conn, h *wire.Hello) (transport.Peer, wire.Status, string) {
+// identify learns who is at the other end of c and applies the access
+// policy, before reading anything from it, so that a refused peer holds no
+// slot; then it holds a place for the peer in its user's quota (leaveUser
+// gives it back).
+func (s *Server) identify(c net.Conn) (transport.Peer, wire.Status, string) {
 	peer := transport.UnknownPeer("")
 	if s.peerOf != nil {
 		p, err := s.peerOf(c)
@@ -177,23 +189,57 @@ func (s *Server) admit(c net.Conn, h *wire.Hello) (transport.Peer, wire.Status, 
 		}
 		peer = p
 	}
-	if peer.PID <= 0 {
-		peer.PID = int(h.PID)
-	}
-	switch {
-	case h.Version != wire.Version:
-		return peer, wire.StatusVersion, fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, wire.Version)
-	case h.Name != s.name:
-		return peer, wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
-	case s.isClosed():
-		return peer, wire.StatusClosing, "endpoint closing"
-	}
 	if s.cfg.Auth != nil {
 		if err := s.cfg.Auth(peer); err != nil {
 			return peer, wire.StatusDenied, err.Error()
 		}
 	}
+	if !s.enterUser(peer.UID) {
+		return peer, wire.StatusBusy, fmt.Sprintf("too many connections from uid %d", peer.UID)
+	}
 	return peer, wire.StatusOK, ""
+}
+
+// enterUser counts a connection against uid's quota, unless it is full.
+// Peers without a UID are not counted.
+func (s *Server) enterUser(uid int) bool {
+	if uid < 0 || s.cfg.MaxConnsPerUser <= 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users[uid] >= s.cfg.MaxConnsPerUser {
+		return false
+	}
+	s.users[uid]++
+	return true
+}
+
+func (s *Server) leaveUser(uid int) {
+	if uid < 0 || s.cfg.MaxConnsPerUser <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users[uid]--; s.users[uid] <= 0 {
+		delete(s.users, uid)
+	}
+}
+
+// admit decides on a Hello from peer.
+func (s *Server) admit(peer *transport.Peer, h *wire.Hello) (wire.Status, string) {
+	if peer.PID <= 0 {
+		peer.PID = int(h.PID)
+	}
+	switch {
+	case h.Version != wire.Version:
+		return wire.StatusVersion, fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, wire.Version)
+	case h.Name != s.name:
+		return wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
+	case s.isClosed():
+		return wire.StatusClosing, "endpoint closing"
+	}
+	return wire.StatusOK, ""
 }
 
 // track records c (and, after its handshake, its session) so Close can end

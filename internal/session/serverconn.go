@@ -33,6 +33,7 @@ type serverConn struct {
 	alloc    func(int) []byte
 
 	queued   atomic.Int64  // payload bytes delivered and not yet answered
+	more     atomic.Bool   // the reader holds input beyond the frame it handles: batch writes
 	accepted atomic.Uint64 // Posts delivered to the loop
 
 	mu        sync.Mutex
@@ -173,13 +174,15 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	if post {
 		sc.accepted.Add(1)
 	}
-	// Run inline only when nothing else is waiting to be read: a round
-	// trip then costs no hand-off, while a stream is pipelined between
-	// this reader and the loop's worker.
+	// Run inline when the loop is free: a round trip then costs no
+	// hand-off. While more requests are already buffered, answers and
+	// credit go to the flusher, so the answers to one read leave in one
+	// write (see writeNow).
+	sc.more.Store(sc.r.buffered())
 	sc.mu.Lock()
 	sc.current, sc.rd = r, rd
 	sc.mu.Unlock()
-	err := sc.src.Deliver(r, !sc.r.buffered())
+	err := sc.src.Deliver(r, true)
 	rd.since.Store(0)
 	sc.mu.Lock()
 	taken := sc.gen != rd.gen
@@ -209,9 +212,13 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 // Respond implements dispatch.Responder.
 func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 	sc.queued.Add(-int64(r.Size))
-	if r.IsSend() {
+	switch {
+	case r.IsSend():
 		sc.answer(r, rep, err)
-	} else {
+	case err == transport.ErrClosed:
+		// Dropped unhandled by a closing endpoint: credit would tell the
+		// sender it was handled. It stays unconfirmed (lost) there.
+	default:
 		sc.returnCredit(r)
 	}
 	if p, ok := r.Aux.(*[]byte); ok {
@@ -233,11 +240,19 @@ func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error
 		}
 		text = text[:min(len(text), maxErrorText, int(sc.peerMax))]
 		h := wire.Header{Kind: wire.KindError, ID: uint32(transport.CodeOf(err)), Seq: r.Seq}
-		sc.w.frame(&h, []byte(text), r.Inline())
+		sc.w.frame(&h, []byte(text), sc.writeNow(r))
 		return
 	}
 	h := wire.Header{Kind: wire.KindReply, Seq: r.Seq, W: rep.Result}
-	sc.w.frame(&h, rep.Data, r.Inline())
+	sc.w.frame(&h, rep.Data, sc.writeNow(r))
+}
+
+// writeNow says whether r's answer is written by the calling goroutine:
+// yes when r ran inline in the reader and no more requests are buffered (a
+// lone caller's round trip); otherwise the flusher writes it, together with
+// the answers around it.
+func (sc *serverConn) writeNow(r *dispatch.Request) bool {
+	return r.Inline() && !sc.more.Load()
 }
 
 // returnCredit frees a handled Post's queue space, telling the sender in
@@ -246,7 +261,7 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 	sc.mu.Lock()
 	sc.pendMsgs++
 	sc.pendBytes += int64(r.Size)
-	if sc.pendMsgs < sc.winMsgs/4 && sc.pendBytes < sc.winBytes/4 && sc.src.Busy() {
+	if sc.pendMsgs < sc.winMsgs/4 && sc.pendBytes < sc.winBytes/4 && (sc.more.Load() || sc.src.Busy()) {
 		sc.mu.Unlock()
 		return
 	}
@@ -315,7 +330,7 @@ func (sc *serverConn) fail(err error, h *wire.Header) {
 func (sc *serverConn) goaway(code transport.Code, reason string) {
 	reason = reason[:min(len(reason), maxErrorText)]
 	sc.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	sc.w.frame(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason), true)
+	sc.w.last(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason))
 	sc.end(fmt.Errorf("%w: %s", transport.ErrPeerGone, reason))
 }
 

@@ -48,6 +48,7 @@ type frameWriter struct {
 	spare   []byte
 	writing bool
 	err     error
+	sealed  bool // a last frame is queued: nothing may follow it
 
 	kick chan struct{}
 	stop chan struct{}
@@ -77,19 +78,32 @@ func (w *frameWriter) close() {
 	w.wg.Wait()
 }
 
+// errSealed refuses frames after the last one.
+var errSealed = fmt.Errorf("%w: the connection is closing", transport.ErrClosed)
+
 // frame queues one frame. With now set, the caller writes it (and whatever
 // is queued) itself if nobody else is writing; otherwise the flusher does.
 func (w *frameWriter) frame(h *wire.Header, payload []byte, now bool) error {
+	return w.put(h, payload, now, false)
+}
+
+// last queues a final frame (a goaway) and writes it: frames queued after
+// it are refused, so it is the last thing the peer reads.
+func (w *frameWriter) last(h *wire.Header, payload []byte) error {
+	return w.put(h, payload, true, true)
+}
+
+func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal bool) error {
 	h.Len = uint32(len(payload))
-	if now && len(payload) >= directMin {
+	if now && !seal && len(payload) >= directMin {
 		return w.direct(h, payload)
 	}
 	w.mu.Lock()
-	if w.err != nil {
-		err := w.err
+	if err := w.refusal(); err != nil {
 		w.mu.Unlock()
 		return err
 	}
+	w.sealed = seal
 	if len(w.buf) > w.limit {
 		w.mu.Unlock()
 		err := fmt.Errorf("%w: %d bytes wait to be written: the peer is not reading", transport.ErrLimit, len(w.buf))
@@ -160,8 +174,7 @@ func (w *frameWriter) direct(h *wire.Header, payload []byte) error {
 	for w.writing && w.err == nil {
 		w.idle.Wait()
 	}
-	if w.err != nil {
-		err := w.err
+	if err := w.refusal(); err != nil {
 		w.mu.Unlock()
 		return err
 	}
@@ -182,6 +195,17 @@ func (w *frameWriter) direct(h *wire.Header, payload []byte) error {
 		return err
 	}
 	return w.flush()
+}
+
+// refusal is why no frame may be queued now, if any. w.mu is held.
+func (w *frameWriter) refusal() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.sealed {
+		return errSealed
+	}
+	return nil
 }
 
 // flush writes until the buffer is empty. The caller has set w.writing.

@@ -18,21 +18,78 @@ type conn struct {
 	replyMax int
 	seq      atomic.Uint64
 	closed   atomic.Bool
+
+	mu      sync.Mutex
+	pending map[*waiter]struct{} // Sends awaiting an answer; Close fails them
+	ended   bool                 // set by Close under mu: nothing more is tracked
 }
 
 var _ transport.Conn = (*conn)(nil)
 
-// waiter carries a Send's outcome back to its caller.
+// waiter carries a Send's outcome back to its caller, exactly once: from
+// the loop (Respond), from Close, or from Send itself when delivery failed.
 type waiter struct {
 	ctx  context.Context
 	ch   chan result
 	stop func() bool // stops watching ctx
 	cb   func(transport.Reply, error)
+	done atomic.Bool // completed
 }
 
 type result struct {
-	rep transport.Reply
-	err error
+	rep   transport.Reply
+	err   error
+	final bool // from the loop: nothing refers to the waiter any more
+}
+
+// complete delivers res unless the waiter was completed already, and
+// reports whether it did.
+func (w *waiter) complete(res result) bool {
+	if !w.done.CompareAndSwap(false, true) {
+		return false
+	}
+	if w.cb != nil {
+		w.cb(res.rep, res.err)
+	} else {
+		w.ch <- res
+	}
+	return true
+}
+
+func getWaiter(ctx context.Context) *waiter {
+	w := waiterPool.Get().(*waiter)
+	w.ctx = ctx
+	return w
+}
+
+func putWaiter(w *waiter) {
+	w.ctx, w.stop, w.cb = nil, nil, nil
+	w.done.Store(false)
+	waiterPool.Put(w)
+}
+
+// track records w as pending, unless the connection is closed.
+func (c *conn) track(w *waiter) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return false
+	}
+	if c.pending == nil {
+		c.pending = make(map[*waiter]struct{})
+	}
+	c.pending[w] = struct{}{}
+	return true
+}
+
+// untrack forgets w and reports whether it was still tracked; if not, Close
+// took it and may still complete it, so it must not be reused.
+func (c *conn) untrack(w *waiter) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.pending[w]
+	delete(c.pending, w)
+	return ok
 }
 
 var waiterPool = sync.Pool{New: func() any { return &waiter{ch: make(chan result, 1)} }}
@@ -65,38 +122,52 @@ func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, 
 	if err != nil {
 		return transport.Reply{}, err
 	}
-	w := waiterPool.Get().(*waiter)
-	w.ctx = ctx
+	w := getWaiter(ctx)
+	if !c.track(w) {
+		dispatch.Free(r)
+		putWaiter(w)
+		return transport.Reply{}, transport.ErrClosed
+	}
 	r.Seq = c.seq.Add(1)
 	r.Deadline, _ = ctx.Deadline()
 	r.Aux = w
 	seq := r.Seq
-	if err := c.src.Deliver(r, ctx.Done() == nil); err == transport.ErrQueueFull {
+	err = c.src.Deliver(r, ctx.Done() == nil)
+	if err == transport.ErrQueueFull {
 		err = c.src.DeliverWait(ctx, r)
-		if err != nil {
-			return transport.Reply{}, c.undeliverable(r, w, err)
+	}
+	if err != nil {
+		// Never delivered: the error is the answer, unless Close
+		// completed w first.
+		dispatch.Free(r)
+		err = c.undeliverable(err)
+		if w.complete(result{err: err, final: true}) {
+			<-w.ch
+			if c.untrack(w) {
+				putWaiter(w)
+			}
+			return transport.Reply{}, err
 		}
-	} else if err != nil {
-		return transport.Reply{}, c.undeliverable(r, w, err)
 	}
 	select {
 	case res := <-w.ch:
-		w.ctx = nil
-		waiterPool.Put(w)
+		// Reuse w only if the loop is done with it (final) and Close
+		// never took it.
+		if c.untrack(w) && res.final {
+			putWaiter(w)
+		}
 		if res.err != nil && ctx.Err() != nil {
 			return transport.Reply{}, transport.CtxErr(ctx) // the sender gave up first
 		}
 		return res.rep, res.err
 	case <-ctx.Done():
+		c.untrack(w)
 		c.src.Cancel(seq, context.Cause(ctx))
 		return transport.Reply{}, transport.CtxErr(ctx) // w is dropped: Respond may still use it
 	}
 }
 
-func (c *conn) undeliverable(r *dispatch.Request, w *waiter, err error) error {
-	dispatch.Free(r)
-	w.ctx = nil
-	waiterPool.Put(w)
+func (c *conn) undeliverable(err error) error {
 	if err == transport.ErrClosed && !c.closed.Load() {
 		return fmt.Errorf("%w: endpoint closed", transport.ErrPeerGone)
 	}
@@ -111,11 +182,18 @@ func (c *conn) SendAsync(m transport.Message, done func(transport.Reply, error))
 		done(transport.Reply{}, err)
 		return
 	}
+	w := &waiter{cb: done}
+	if !c.track(w) {
+		dispatch.Free(r)
+		done(transport.Reply{}, transport.ErrClosed)
+		return
+	}
 	r.Seq = c.seq.Add(1)
-	r.Aux = &waiter{cb: done}
+	r.Aux = w
 	if err := c.src.Deliver(r, false); err != nil {
 		dispatch.Free(r)
-		done(transport.Reply{}, err)
+		c.untrack(w)
+		w.complete(result{err: c.undeliverable(err)})
 	}
 }
 
@@ -127,7 +205,7 @@ func (c *conn) Post(ctx context.Context, m transport.Message) error {
 	}
 	if err := c.src.DeliverWait(ctx, r); err != nil {
 		dispatch.Free(r)
-		return err
+		return c.undeliverable(err)
 	}
 	return nil
 }
@@ -140,7 +218,7 @@ func (c *conn) TryPost(m transport.Message) error {
 	}
 	if err := c.src.Deliver(r, false); err != nil {
 		dispatch.Free(r)
-		return err
+		return c.undeliverable(err)
 	}
 	return nil
 }
@@ -153,13 +231,21 @@ func (c *conn) Flush(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Close detaches from the endpoint; posted messages already queued are
-// still handled.
+// Close detaches from the endpoint and fails every Send still waiting with
+// ErrClosed; posted messages already queued are still handled.
 func (c *conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	c.mu.Lock()
+	c.ended = true
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
 	c.src.Detach(transport.ErrClosed)
+	for w := range pending {
+		w.complete(result{err: transport.ErrClosed})
+	}
 	c.l.mu.Lock()
 	delete(c.l.conns, c)
 	c.l.mu.Unlock()
@@ -176,10 +262,9 @@ func (c *conn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 			err = fmt.Errorf("%w: reply of %d bytes, sender accepts %d", transport.ErrTooLarge, len(rep.Data), c.replyMax)
 		}
 		if w.cb != nil {
-			w.cb(rep, err)
-		} else {
-			w.ch <- result{rep, err}
+			c.untrack(w)
 		}
+		w.complete(result{rep: rep, err: err, final: true})
 	}
 	dispatch.Free(r)
 }

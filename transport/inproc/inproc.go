@@ -90,12 +90,17 @@ func (Transport) Dial(_ context.Context, name string, cfg *driver.DialConfig) (t
 		}
 	}
 	c := &conn{l: l, max: int(driver.MaxSizeOr(l.cfg.MaxSize)), replyMax: int(driver.MaxSizeOr(cfg.MaxSize))}
-	c.src = l.loop.Attach(peer, c, l.cfg.QueueLenOr())
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil, fmt.Errorf("%w: inproc:%s", transport.ErrNoEndpoint, name)
 	}
+	// Every connection in the process is of the same user.
+	if n := len(l.conns); n >= l.cfg.MaxConnsOr() || l.cfg.MaxConnsPerUser > 0 && n >= l.cfg.MaxConnsPerUser {
+		return nil, fmt.Errorf("%w: inproc:%s: too many connections", transport.ErrLimit, name)
+	}
+	c.src = l.loop.Attach(peer, c, l.cfg.QueueLenOr())
+	c.src.SetByteLimit(l.cfg.QueueBytesOr())
 	if l.conns == nil {
 		l.conns = map[*conn]struct{}{}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/internal/conformance"
+	"github.com/postbox-ipc/postbox/internal/reliability"
 )
 
 var target = conformance.Target{
@@ -22,6 +23,10 @@ var target = conformance.Target{
 			return nil, err
 		}
 		return newRawShm(c.(*net.UnixConn)), nil
+	},
+	RawHandshake: func(ctx context.Context, ep *postbox.Endpoint) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", socketPath(ep))
 	},
 }
 
@@ -39,7 +44,7 @@ func TestMain(m *testing.M) {
 	if runChild() {
 		return
 	}
-	conformance.Main(m, target)
+	reliability.Main(m, target)
 }
 
 func TestConformance(t *testing.T) {
