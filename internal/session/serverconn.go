@@ -43,6 +43,7 @@ type serverConn struct {
 	gen       uint64            // the reading goroutine's generation
 	current   *dispatch.Request // being delivered by the reader
 	rd        *reader           // the reader delivering current
+	begun     bool              // current runs inline (Begin was called for it)
 
 	wg sync.WaitGroup // reader goroutines
 }
@@ -180,7 +181,7 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	// write (see writeNow).
 	sc.more.Store(sc.r.buffered())
 	sc.mu.Lock()
-	sc.current, sc.rd = r, rd
+	sc.current, sc.rd, sc.begun = r, rd, false
 	sc.mu.Unlock()
 	err := sc.src.Deliver(r, true)
 	rd.since.Store(0)
@@ -277,6 +278,7 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 func (sc *serverConn) Begin(r *dispatch.Request) {
 	sc.mu.Lock()
 	rd := sc.rd
+	sc.begun = true
 	sc.mu.Unlock()
 	if rd != nil {
 		rd.since.Store(max(sinceEpoch(), 1))
@@ -295,11 +297,15 @@ func (sc *serverConn) Watch(r *dispatch.Request) {
 
 // takeover starts a new reader while reader gen is busy delivering (r, if
 // given); that reader exits once its delivery returns. It is safe only while
-// the reader is inside Deliver, which sc.current tells.
+// the reader's current request runs inline (sc.begun): a reader that has
+// set sc.current but not yet entered Deliver would otherwise let the new
+// reader's next request run first. (The watchdog's measure of how long a
+// handler has run can be stale: the request it timed may have finished and
+// the reader moved on to the next.)
 func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if sc.ended || sc.gen != gen || sc.current == nil || r != nil && sc.current != r {
+	if sc.ended || sc.gen != gen || sc.current == nil || !sc.begun || r != nil && sc.current != r {
 		return
 	}
 	sc.gen++
