@@ -7,15 +7,20 @@ import (
 )
 
 // A sleeper that stays asleep beyond parkAfter — or finds futexSlots
-// exhausted — parks its goroutine instead of holding a thread in a futex
-// wait: it sets its wait word to parked and waits on its side's bell. The
-// peer, finding the word parked, writes a doorbell byte to the socket; this
-// end's watcher reads it and rings the bells. Idle connections thus hold no
-// threads, however many there are, and no more than futexSlots threads are
-// ever tied up in futex waits.
+// taken — parks its goroutine instead of holding a thread in a futex wait:
+// it sets its wait word to parked and waits on its side's bell. The peer,
+// finding the word parked, writes a doorbell byte to the socket; this end's
+// watcher reads it and rings the bells. Idle connections thus hold no
+// threads, however many there are.
+//
+// A goroutine in a futex wait also keeps its P (in syscall state) from
+// other goroutines until sysmon retakes it, 20 µs to 10 ms later; so at
+// least one P is always left to the rest of the process: the futex path,
+// the fastest wake-up, is for the few waits that matter most — a client
+// waiting for its answer, an endpoint's reader between requests.
 
 // futexSlots bounds the waits in futex sleeps at once, process-wide.
-var futexSlots = slots{limit: int64(max(16, 4*runtime.GOMAXPROCS(0)))}
+var futexSlots = slots{limit: int64(max(1, runtime.GOMAXPROCS(0)-1))}
 
 // slots is a counter that refuses to go past its limit.
 type slots struct {

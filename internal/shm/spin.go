@@ -19,7 +19,7 @@ const (
 	spinFloor      = 2 * time.Microsecond
 	spinCheck      = 16                   // spin iterations between clock readings
 	spinShare      = 5 * time.Microsecond // spinning between chances for other goroutines
-	busyYield      = 2 * time.Microsecond // a Gosched this long ran others: the process is busy
+	busyYield      = 2 * time.Microsecond // a Gosched this long ran others: the CPU is wanted
 )
 
 // maxSpin bounds every wait's spinning, in nanoseconds; see SetMaxSpin.

@@ -17,6 +17,22 @@ const (
 	backoff    = time.Millisecond
 )
 
+// singleP: the process runs goroutines on one P (GOMAXPROCS=1, as in a
+// container limited to one CPU). A futex wait would hold that only P, and
+// with it every other goroutine of the process, until sysmon retakes it;
+// so such a process lets its other goroutines run first, and parks instead
+// if any did.
+var singleP = runtime.GOMAXPROCS(0) == 1
+
+// othersRan yields the P and reports whether other goroutines ran
+// meanwhile. (With more Ps this Gosched would cost more than it saves: it
+// sends idle Ps looking for work.)
+func othersRan() bool {
+	t := now()
+	runtime.Gosched()
+	return now()-t >= int64(busyYield)
+}
+
 // cond reports whether a wait is over, or an error that ends it (a corrupt
 // ring).
 type cond func() (bool, error)
@@ -58,13 +74,7 @@ func (c *Conn) wait(s *side, ready cond, gone error) error {
 		}
 		cpuRelax()
 	}
-	// Let other goroutines run first (the peer may be one of them). If some
-	// did, this process has other work, and a futex sleep would keep its P
-	// from it until sysmon retakes the P: park instead.
-	t := now()
-	runtime.Gosched()
-	busy := now()-t >= int64(busyYield)
-	err := c.sleep(s, ready, gone, busy)
+	err := c.sleep(s, ready, gone, singleP && othersRan())
 	if err == nil && !shared {
 		s.spin.observe(time.Duration(now() - start))
 	}
@@ -74,12 +84,12 @@ func (c *Conn) wait(s *side, ready cond, gone error) error {
 // sleep waits for the other end to clear the side's wait word and wake it
 // (as it does after publishing; so do Close, deadlines and the liveness
 // watcher): first in a futex wait, which wakes fastest but holds a thread,
-// then, after parkAfter — or at once when too many threads are so held
-// already, or the process is busy — in a park on the side's doorbell,
-// which holds none.
-func (c *Conn) sleep(s *side, ready cond, gone error, busy bool) error {
+// then, after parkAfter — or at once when told to (park) or when enough
+// of the process's Ps are held so already — in a park on the side's
+// doorbell, which holds none.
+func (c *Conn) sleep(s *side, ready cond, gone error, park bool) error {
 	quick := 0
-	futex := !busy && futexSlots.take()
+	futex := !park && futexSlots.take()
 	defer func() {
 		if futex {
 			futexSlots.give()
