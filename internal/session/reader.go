@@ -16,8 +16,9 @@ const readBufSize = 64 << 10
 // destination: one copy instead of two.
 type CheapReader interface {
 	io.Reader
-	// CheapReads is a marker: it does nothing.
-	CheapReads()
+	// Buffered reports how many bytes a Read would return without
+	// waiting: input the frame reader would otherwise have read ahead.
+	Buffered() int
 }
 
 // frameReader reads frames from a stream. It is resumable: a read that fails
@@ -125,8 +126,11 @@ func (f *frameReader) fill(n int) error {
 	return nil
 }
 
-// buffered reports whether unread bytes are already in memory.
-func (f *frameReader) buffered() bool { return f.w > f.r || f.haveHdr }
+// buffered reports whether unread bytes are already in memory (in the
+// stream itself, for a CheapReader).
+func (f *frameReader) buffered() bool {
+	return f.w > f.r || f.haveHdr || f.cheap && f.src.(CheapReader).Buffered() > 0
+}
 
 func eofIsUnexpected(err error) error {
 	if err == io.EOF {
