@@ -119,7 +119,19 @@ func (c *Conn) LocalAddr() net.Addr { return c.sock.LocalAddr() }
 // RemoteAddr is the socket's remote address.
 func (c *Conn) RemoteAddr() net.Addr { return c.sock.RemoteAddr() }
 
-// CheapReads marks Conn as a stream whose reads cost no system call
-// (session.CheapReader): the session reads frames from it exactly, each
-// payload straight from the ring into its destination.
-func (*Conn) CheapReads() {}
+// Buffered reports how many bytes Read would return without waiting. With
+// it Conn is a session.CheapReader: reads cost no system call, so the
+// session reads frames exactly, each payload straight from the ring into
+// its destination, and asks Buffered whether more input waits.
+func (c *Conn) Buffered() int {
+	c.rdMu.Lock()
+	defer c.rdMu.Unlock()
+	if c.closed.Load() || c.rd.broken() != nil {
+		return 0
+	}
+	n, err := c.rx.available()
+	if err != nil {
+		return 0 // Read reports it
+	}
+	return int(n)
+}

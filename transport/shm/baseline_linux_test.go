@@ -106,7 +106,7 @@ func futexPeer(string) error {
 func benchBareSpin(b *testing.B) {
 	p := newPingPong(b, "spin")
 	i := uint32(0)
-	measure(b, 0, func() {
+	measure(b, func() {
 		i++
 		p.ping.Store(i)
 		for p.pong.Load() != i {
@@ -126,7 +126,7 @@ func benchBareFutex(b *testing.B, gap time.Duration) {
 		}
 	}
 	if gap == 0 {
-		measure(b, 0, pingPong)
+		measure(b, pingPong)
 		return
 	}
 	measureGaps(b, gap, pingPong)
@@ -189,7 +189,7 @@ func dialUnixPeer(b *testing.B, role string) *net.UnixConn {
 func benchRawUnixRTT(b *testing.B) {
 	c := dialUnixPeer(b, "unix-echo")
 	buf := make([]byte, 64)
-	measure(b, 0, func() {
+	measure(b, func() {
 		if _, err := c.Write(buf); err != nil {
 			b.Fatal(err)
 		}
@@ -202,24 +202,24 @@ func benchRawUnixRTT(b *testing.B) {
 func benchRawUnixStream(b *testing.B, size int) {
 	c := dialUnixPeer(b, "unix-sink")
 	buf := make([]byte, size)
-	b.SetBytes(int64(size))
-	measure(b, size, func() {
+	write := func() {
 		if _, err := c.Write(buf); err != nil {
 			b.Fatal(err)
 		}
+	}
+	stream(b, size, write, func() {
+		c.CloseWrite()
+		var ack [8]byte
+		if _, err := io.ReadFull(c, ack[:]); err != nil {
+			b.Fatal(err)
+		}
+		if got := binary.LittleEndian.Uint64(ack[:]); got != uint64(b.N*size) {
+			b.Fatal(errors.New("sink got the wrong count"), got)
+		}
 	})
-	c.CloseWrite()
-	var ack [8]byte
-	if _, err := io.ReadFull(c, ack[:]); err != nil {
-		b.Fatal(err)
-	}
-	if got := binary.LittleEndian.Uint64(ack[:]); got != uint64(b.N*size) {
-		b.Fatal(errors.New("sink got the wrong count"), got)
-	}
 }
 
 func benchCopy(b *testing.B, size int) {
 	src, dst := make([]byte, size), make([]byte, size)
-	b.SetBytes(int64(size))
-	measure(b, size, func() { copy(dst, src) })
+	stream(b, size, func() { copy(dst, src) }, func() {})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,10 @@ import (
 //
 //	go test -run '^$' -bench . ./transport/shm/
 
-const envNoSpin = "POSTBOX_SHM_BENCH_NOSPIN" // a helper that never spins
+const (
+	envNoSpin = "POSTBOX_SHM_BENCH_NOSPIN" // a helper endpoint that never spins
+	envRing   = "POSTBOX_SHM_BENCH_RING"   // the helper endpoint's ring size in bytes
+)
 
 func init() {
 	helpers["endpoint"] = endpointPeer
@@ -37,7 +41,11 @@ func endpointPeer(addr string) error {
 		}
 		return postbox.Reply{Result: m.W, Data: m.Data}, nil
 	})
-	ep, err := postbox.Listen(addr, h)
+	var opts []postbox.ListenOption
+	if n, _ := strconv.Atoi(os.Getenv(envRing)); n > 0 {
+		opts = append(opts, func(lc *postbox.ListenConfig) { lc.ShmRingSize = n })
+	}
+	ep, err := postbox.Listen(addr, h, opts...)
 	if err != nil {
 		return err
 	}
@@ -74,7 +82,7 @@ func benchSend(b *testing.B, scheme string) {
 	for range 1000 { // warm up: fault in the rings' first pages, settle the spinners
 		send()
 	}
-	measure(b, 0, send)
+	measure(b, send)
 }
 
 // benchSendNoSpin: neither end ever spins, so every message finds its
@@ -109,7 +117,7 @@ func measureGaps(b *testing.B, gap time.Duration, op func()) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/op")
-	report(b, per, 0)
+	report(b, per)
 }
 
 func benchPostStream(b *testing.B, scheme string, size int) {
@@ -127,11 +135,11 @@ func benchPostStream(b *testing.B, scheme string, size int) {
 	if err := c.Flush(ctx); err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(size))
-	measure(b, size, post)
-	if err := c.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
+	stream(b, size, post, func() {
+		if err := c.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+	})
 }
 
 // BenchmarkRoundTrip64: a 64-byte message and its 64-byte answer.
