@@ -30,11 +30,17 @@ func splitAddr(addr string) (scheme, rest string) {
 	return DefaultScheme, addr
 }
 
-// lookup resolves addr's transport.
-func lookup(addr string) (driver.Transport, string, error) {
+// lookup resolves addr's transport: an instance from over with its scheme,
+// else the registered one.
+func lookup(addr string, over []Transport) (driver.Transport, string, error) {
 	scheme, rest := splitAddr(addr)
 	if rest == "" {
 		return nil, "", fmt.Errorf("%w: %q has no name", ErrBadAddress, addr)
+	}
+	for _, t := range over {
+		if t != nil && t.Scheme() == scheme {
+			return t, rest, nil
+		}
 	}
 	t, err := driver.Lookup(scheme)
 	return t, rest, err

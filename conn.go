@@ -16,7 +16,7 @@ type Conn struct {
 }
 
 // Dial connects to the endpoint at addr: a bare name, or "scheme:rest" such
-// as "unix:viewer", "unix:/path.sock", "inproc:viewer".
+// as "unix:viewer", "unix:/path.sock", "inproc:viewer", "tcp://host:port".
 func Dial(ctx context.Context, addr string, opts ...DialOption) (*Conn, error) {
 	var d Dialer
 	for _, o := range opts {
@@ -27,7 +27,7 @@ func Dial(ctx context.Context, addr string, opts ...DialOption) (*Conn, error) {
 
 // Dial connects to the endpoint at addr with d's settings.
 func (d *Dialer) Dial(ctx context.Context, addr string) (*Conn, error) {
-	t, rest, err := lookup(addr)
+	t, rest, err := lookup(addr, d.Transports)
 	if err != nil {
 		return nil, opErr("dial", addr, err)
 	}

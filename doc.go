@@ -25,6 +25,13 @@
 // "inproc:viewer" (same process, no copy). Transports() lists those compiled
 // in.
 //
+// Across hosts: "tcp://host:7000" (package transport/tcp; TLS 1.3 and client
+// authentication off loopback), reached by listing the address in
+// ListenConfig.Also, and "nats://host:4222/viewer" through a NATS server
+// (module github.com/postbox-ipc/postbox/transport/nats, enabled by a blank
+// import). ListenConfig.Transports and Dialer.Transports give an endpoint or
+// a dialer its own configured transport, such as a *tcp.Transport with TLS.
+//
 // # Semantics
 //
 // Messages from one connection are handled in the order sent; an endpoint

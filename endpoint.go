@@ -13,6 +13,7 @@ import (
 	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/driver"
 	"github.com/postbox-ipc/postbox/internal/namespace"
+	"github.com/postbox-ipc/postbox/internal/watch"
 	"github.com/postbox-ipc/postbox/transport/inproc"
 )
 
@@ -26,15 +27,27 @@ type Endpoint struct {
 	claim   *namespace.Claim
 	lns     []driver.Listener
 	started time.Time
+	feed    *watch.Feed
 
-	closeOnce sync.Once
-	closeErr  error
+	noWatch   bool
+	watchUIDs []int
+
+	closeOnce   sync.Once
+	closeErr    error
+	releaseOnce sync.Once
+	releaseErr  error
 }
 
 // Listen creates an endpoint at addr — a bare name in the user's namespace
 // on the platform's default transport, or "unix:NAME", "unix:/path.sock",
 // "inproc:NAME" — and starts serving h. A name held by a live endpoint fails
 // with ErrNameInUse; one left by a dead owner is taken over.
+//
+// To make a named endpoint reachable from other hosts too, list a network
+// address in ListenConfig.Also (WithAlso("tcp://0.0.0.0:7000")). A network
+// address can also be the main one ("tcp://127.0.0.1:7000/NAME",
+// "nats://host:4222/NAME"): then no local name is claimed and the endpoint
+// is reachable only over that transport and in-process.
 func Listen(addr string, h Handler, opts ...ListenOption) (*Endpoint, error) {
 	var lc ListenConfig
 	for _, o := range opts {
@@ -53,20 +66,38 @@ func (lc *ListenConfig) Listen(ctx context.Context, addr string, h Handler) (*En
 }
 
 func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*Endpoint, error) {
-	t, rest, err := lookup(addr)
+	t, rest, err := lookup(addr, lc.Transports)
 	if err != nil {
 		return nil, err
 	}
-	cfg := lc.driverConfig()
-	e := &Endpoint{addr: addr, started: time.Now()}
-	if t.Scheme() == inproc.Scheme {
+	pol, err := lc.policy()
+	if err != nil {
+		return nil, err
+	}
+	cfg := lc.driverConfig(pol)
+	e := &Endpoint{addr: addr, started: time.Now(), noWatch: lc.NoWatch, watchUIDs: slices.Clone(lc.WatchUIDs)}
+	remote, isRemote := t.(driver.Remote)
+	switch {
+	case t.Scheme() == inproc.Scheme:
 		e.name = rest
-	} else if err := e.claimName(rest, lc.System, cfg); err != nil {
+	case isRemote:
+		e.name, err = remote.EndpointName(rest)
+	default:
+		err = e.claimName(rest, lc.System, cfg)
+	}
+	if err != nil {
 		return nil, err
 	}
 	cfg.Name = e.name
-	e.loop = dispatch.New(h.ServeMessage, dispatch.Config{Concurrency: lc.Concurrency, Logger: lc.Logger})
-	if err := e.listenAll(ctx, t, rest, cfg, lc.Also); err != nil {
+	if lc.SocketActivation {
+		if cfg.Listener, err = inherited(t.Scheme(), e.name); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	e.loop = dispatch.New(h.ServeMessage, lc.loopConfig(e))
+	e.feed = watch.New(e.loop)
+	if err := e.listenAll(ctx, t, rest, cfg, lc); err != nil {
 		e.Close()
 		return nil, err
 	}
@@ -100,15 +131,19 @@ func (e *Endpoint) claimName(rest string, system bool, cfg *driver.ListenConfig)
 }
 
 // listenAll starts the main transport, the in-process one, and any extras.
-func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest string, cfg *driver.ListenConfig, also []string) error {
+func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest string, cfg *driver.ListenConfig, lc *ListenConfig) error {
 	name := e.name
-	if t.Scheme() == inproc.Scheme {
+	if _, remote := t.(driver.Remote); remote || t.Scheme() == inproc.Scheme {
 		name = rest
 	}
 	ln, err := t.Listen(ctx, name, e.loop, cfg)
 	if err != nil {
+		if cfg.Listener != nil {
+			cfg.Listener.Close()
+		}
 		return err
 	}
+	cfg.Listener = nil // the main transport's alone
 	e.lns = append(e.lns, ln)
 	if t.Scheme() != inproc.Scheme {
 		// Reachable in-process too, where the name is free.
@@ -119,8 +154,8 @@ func (e *Endpoint) listenAll(ctx context.Context, t driver.Transport, rest strin
 			return err
 		}
 	}
-	for _, a := range also {
-		t, rest, err := lookup(a)
+	for _, a := range lc.Also {
+		t, rest, err := lookup(a, lc.Transports)
 		if err != nil {
 			return err
 		}
@@ -153,7 +188,24 @@ func (e *Endpoint) listenCompanions(ctx context.Context, own string, cfg *driver
 	return nil
 }
 
-func (lc *ListenConfig) driverConfig() *driver.ListenConfig {
+// loopConfig sets up e's message loop: the handler's concurrency, the
+// connection hooks and the reserved messages.
+func (lc *ListenConfig) loopConfig(e *Endpoint) dispatch.Config {
+	onConnect, onDisconnect := lc.OnConnect, lc.OnDisconnect
+	cfg := dispatch.Config{Concurrency: lc.Concurrency, Logger: lc.Logger, Control: e.control}
+	if onConnect != nil {
+		cfg.OnAttach = func(s *dispatch.Source) { onConnect(s.Peer()) }
+	}
+	cfg.OnDetach = func(s *dispatch.Source) {
+		e.feed.Drop(s)
+		if onDisconnect != nil {
+			onDisconnect(s.Peer())
+		}
+	}
+	return cfg
+}
+
+func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 	return &driver.ListenConfig{
 		MaxSize:          uint32(max(lc.MaxSize, 0)),
 		QueueLen:         lc.QueueLen,
@@ -162,29 +214,11 @@ func (lc *ListenConfig) driverConfig() *driver.ListenConfig {
 		MaxConns:         lc.MaxConns,
 		MaxConnsPerUser:  lc.MaxConnsPerUser,
 		ShmRingSize:      lc.ShmRingSize,
-		Auth:             lc.authorize,
-		Shared:           lc.AllowAnyUser || len(lc.AllowUIDs) > 0 || len(lc.AllowGIDs) > 0,
+		Auth:             pol.admit,
+		Shared:           pol.shared(),
+		AllowSIDs:        pol.sids,
 		Logger:           lc.Logger,
 	}
-}
-
-// authorize is the access policy: the endpoint's own user, listed users and
-// groups, or anyone with AllowAnyUser. A peer without kernel credentials
-// must have been authenticated by its transport.
-func (lc *ListenConfig) authorize(p Peer) error {
-	switch {
-	case lc.AllowAnyUser, sameUserSID(p):
-		return nil
-	case p.UID < 0 && p.Identity != "":
-		return nil
-	case p.SID != "":
-		return fmt.Errorf("user %s not allowed", p.SID)
-	case p.UID < 0:
-		return errors.New("peer has no credentials")
-	case p.UID == os.Geteuid(), slices.Contains(lc.AllowUIDs, p.UID), slices.Contains(lc.AllowGIDs, p.GID):
-		return nil
-	}
-	return fmt.Errorf("uid %d not allowed", p.UID)
 }
 
 func (e *Endpoint) info() namespace.Info {
@@ -205,20 +239,49 @@ func (e *Endpoint) Addrs() []string {
 	return out
 }
 
-// Shutdown waits until every accepted message has been handled (or ctx
-// ends), then closes the endpoint. Connections stay open meanwhile, so
-// queued Sends are answered.
+// Shutdown closes the endpoint gracefully. At once it stops accepting: new
+// connections are refused (the dialer sees ErrNoEndpoint) and the name is
+// given up, so a successor can Listen on it while this endpoint finishes;
+// open connections are told that no new message will be accepted — a Send
+// then fails with an error matching ErrClosed, and a Post is reported by the
+// sender's Flush or Close as a *LostError, never dropped unseen. Every
+// message accepted before, queued or running, is handled and answered.
+//
+// When none is left, or when ctx ends, Shutdown closes the endpoint as Close
+// does. If ctx ended first the error matches ErrTimeout (or
+// context.Canceled), running handlers are cancelled, and accepted posted
+// messages that were never handled are reported as an *UnhandledError.
 func (e *Endpoint) Shutdown(ctx context.Context) error {
-	if err := e.loop.Drain(ctx); err != nil {
-		return errors.Join(opErr("shutdown", e.addr, err), e.Close())
+	var errs []error
+	for _, ln := range e.lns {
+		if d, ok := ln.(driver.Drainer); ok {
+			errs = append(errs, d.Drain())
+		}
 	}
-	return e.Close()
+	errs = append(errs, e.releaseName())
+	e.loop.StopAccepting() // from here Stats().Draining: the name is free
+	errs = append(errs, e.loop.Drain(ctx))
+	if err := e.Close(); err != nil {
+		errs = append(errs, err.(*OpError).Err)
+	}
+	return opErr("shutdown", e.addr, errors.Join(errs...))
+}
+
+// releaseName gives up the endpoint's name, once.
+func (e *Endpoint) releaseName() error {
+	e.releaseOnce.Do(func() {
+		if e.claim != nil {
+			e.releaseErr = e.claim.Release()
+		}
+	})
+	return e.releaseErr
 }
 
 // Close stops the endpoint at once: it stops accepting, cancels running
 // handlers' contexts and waits for them, closes every connection and gives
-// up the name. Accepted Posts that were never handled are reported in the
-// error. Close is idempotent.
+// up the name. Sends not yet handled fail for their senders; accepted posted
+// messages that were never handled are reported in the error, as an
+// *UnhandledError. Close is idempotent.
 func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		var errs []error
@@ -230,12 +293,10 @@ func (e *Endpoint) Close() error {
 		}
 		if e.loop != nil {
 			if n := e.loop.Unhandled(); n > 0 {
-				errs = append(errs, fmt.Errorf("%d accepted posted message(s) were not handled", n))
+				errs = append(errs, &UnhandledError{Posts: n})
 			}
 		}
-		if e.claim != nil {
-			errs = append(errs, e.claim.Release())
-		}
+		errs = append(errs, e.releaseName())
 		e.closeErr = opErr("close", e.addr, errors.Join(errs...))
 	})
 	return e.closeErr

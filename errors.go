@@ -2,6 +2,7 @@ package postbox
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
@@ -43,6 +44,18 @@ type RemoteError = transport.RemoteError
 // LostError reports posted messages whose acceptance the receiver never
 // confirmed, because the connection ended first. It wraps the reason.
 type LostError = transport.LostError
+
+// UnhandledError reports posted messages an endpoint accepted but never
+// handled because it closed first (Close, or a Shutdown whose context
+// ended). Their senders were told the messages were accepted, so the
+// endpoint reports them instead.
+type UnhandledError struct {
+	Posts int // accepted posted messages dropped unhandled
+}
+
+func (e *UnhandledError) Error() string {
+	return fmt.Sprintf("%d accepted posted message(s) were not handled", e.Posts)
+}
 
 // OpError is the error type returned by the package's functions and
 // methods: the operation, the address, and the cause.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
@@ -19,6 +20,12 @@ import (
 type Handler interface {
 	ServeMessage(ctx context.Context, m *Message) (Reply, error)
 }
+
+// InSend reports whether the message a handler is answering was sent (its
+// sender waits for the Reply) rather than posted, given the handler's ctx or
+// a context derived from it: Windows' InSendMessage. A bridge uses it to
+// forward a message the way it arrived.
+func InSend(ctx context.Context) bool { return dispatch.InSend(ctx) }
 
 // HandlerFunc adapts a function to Handler.
 type HandlerFunc func(ctx context.Context, m *Message) (Reply, error)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 const (
 	envSendAs = "POSTBOX_TEST_SEND"    // child mode: talk to this address and report
 	envAsMode = "POSTBOX_TEST_AS_MODE" // how: "" (one Send), or a mode of childAs
+	envSendID = "POSTBOX_TEST_SEND_ID" // for one Send: the message ID (default CopyData)
 )
 
 func TestMain(m *testing.M) {
@@ -29,6 +32,12 @@ func TestMain(m *testing.M) {
 		holdName(name)
 		return
 	}
+	for env, run := range childModes {
+		if v := os.Getenv(env); v != "" {
+			run(v)
+			return
+		}
+	}
 	// Keep the tests' endpoints out of the user's real namespace.
 	dir, err := os.MkdirTemp("", "pbx-test")
 	if err != nil {
@@ -40,11 +49,29 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// childModes are more ways to run the test binary as a child: when the
+// variable is set, its function runs instead of the tests. Files add theirs
+// in init.
+var childModes = map[string]func(string){}
+
 // childSend runs in a child: one Send, and the outcome on stdout.
 func childSend(addr string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rep, err := postbox.Send(ctx, addr, postbox.Message{ID: postbox.CopyData, Data: []byte("from another user")})
+	id := uint64(postbox.CopyData)
+	if s := os.Getenv(envSendID); s != "" {
+		id, _ = strconv.ParseUint(s, 0, 32)
+	}
+	var d postbox.Dialer
+	if name, ok := strings.CutPrefix(addr, "system:"); ok {
+		d.System, addr = true, name
+	}
+	var rep postbox.Reply
+	c, err := d.Dial(ctx, addr)
+	if err == nil {
+		rep, err = c.Send(ctx, postbox.Message{ID: uint32(id), Data: []byte("from another user")})
+		c.Close()
+	}
 	switch {
 	case errors.Is(err, postbox.ErrDenied):
 		io.WriteString(os.Stdout, "denied")

@@ -33,17 +33,44 @@ type ListenConfig struct {
 	// System puts the endpoint in the system-wide namespace
 	// (/run/postbox), for services; it needs the rights to create it.
 	System bool
+	// SocketActivation serves the listening socket a service manager
+	// passed to the process (systemd's LISTEN_PID, LISTEN_FDS and
+	// LISTEN_FDNAMES) instead of creating one: the socket named after
+	// the endpoint (FileDescriptorName=), or the only one passed. It must
+	// be a listening Unix stream socket, else Listen fails. A process
+	// started without sockets listens as usual, so one program serves
+	// both ways. The variables are unset and the descriptors made
+	// close-on-exec, so children inherit neither. Unix transport only.
+	SocketActivation bool
 	// AllowUIDs and AllowGIDs admit peers of other users or groups, by
-	// the kernel's credentials. The endpoint's own user is always
-	// admitted.
-	AllowUIDs []int
-	AllowGIDs []int
+	// the kernel's credentials; a group matches the peer's primary or any
+	// supplementary group. AllowUsers and AllowGroups do the same by name,
+	// resolved when Listen is called (an unknown name fails Listen). The
+	// endpoint's own user is always admitted. Any of them opens the
+	// endpoint's socket to other users (mode 0666), leaving the decision
+	// to this policy.
+	AllowUIDs   []int
+	AllowGIDs   []int
+	AllowUsers  []string
+	AllowGroups []string
 	// AllowAnyUser admits every local user the socket's permissions let
 	// through (a system endpoint's socket is world-connectable).
 	AllowAnyUser bool
+	// Authorize, when set, is asked about every peer the Allow fields
+	// admitted, and may still refuse it: a non-nil error denies the
+	// connection (the dialer sees ErrDenied and the error's text) before
+	// any of its messages reaches the handler. With AllowAnyUser it is
+	// the whole policy. It runs in the transport's goroutine.
+	Authorize func(Peer) error
 	// Also lists more addresses to listen on besides the name's own, such
-	// as another transport.
+	// as another transport: "tcp://127.0.0.1:0" makes the endpoint
+	// reachable over TCP too.
 	Also []string
+	// Transports gives this endpoint its own configured transport
+	// instances, used instead of the registered one of the same scheme —
+	// for example a *tcp.Transport with TLS and a token. Nil uses the
+	// registered transports.
+	Transports []Transport
 	// ShmRingSize is the size in bytes of each of the two rings a
 	// shared-memory ("shm:") connection gets, rounded up to a power of
 	// two between 4 KiB and 1 GiB. Zero means 4 MiB.
@@ -51,6 +78,20 @@ type ListenConfig struct {
 	// Logger receives connection events and recovered panics. Nil
 	// discards them.
 	Logger *slog.Logger
+	// OnConnect, when set, is called with the peer of every connection
+	// the access policy admitted, before its first message is handled;
+	// OnDisconnect when the connection ends (its accepted posted
+	// messages may still be handled afterwards). They run in the
+	// transport's goroutine and must return quickly.
+	OnConnect    func(Peer)
+	OnDisconnect func(Peer)
+	// WatchUIDs lists users, besides the endpoint's own and root, who
+	// may watch it: ask for its Stats, metrics and spy feed (the
+	// reserved message IDs from FirstReserved up).
+	WatchUIDs []int
+	// NoWatch refuses the reserved watch messages from everyone but the
+	// endpoint's own process; Stats and WritePrometheus still work.
+	NoWatch bool
 }
 
 // ListenOption adjusts a ListenConfig; see the With… functions.
@@ -68,14 +109,48 @@ func WithMaxSize(n int) ListenOption { return func(c *ListenConfig) { c.MaxSize 
 // WithSystem puts the endpoint in the system-wide namespace.
 func WithSystem() ListenOption { return func(c *ListenConfig) { c.System = true } }
 
+// WithSocketActivation serves the socket a service manager passed, if any;
+// see ListenConfig.SocketActivation.
+func WithSocketActivation() ListenOption { return func(c *ListenConfig) { c.SocketActivation = true } }
+
 // WithAllowUID admits peers running as these users too.
 func WithAllowUID(uids ...int) ListenOption {
 	return func(c *ListenConfig) { c.AllowUIDs = append(c.AllowUIDs, uids...) }
 }
 
-// WithAllowGID admits peers whose primary group is one of these.
+// WithAllowGID admits peers in one of these groups, primary or
+// supplementary.
 func WithAllowGID(gids ...int) ListenOption {
 	return func(c *ListenConfig) { c.AllowGIDs = append(c.AllowGIDs, gids...) }
+}
+
+// WithAllowUser admits peers running as these users, by name.
+func WithAllowUser(names ...string) ListenOption {
+	return func(c *ListenConfig) { c.AllowUsers = append(c.AllowUsers, names...) }
+}
+
+// WithAllowGroup admits peers in these groups (primary or supplementary),
+// by name.
+func WithAllowGroup(names ...string) ListenOption {
+	return func(c *ListenConfig) { c.AllowGroups = append(c.AllowGroups, names...) }
+}
+
+// WithAuthorize adds a check every admitted peer must pass; see
+// ListenConfig.Authorize.
+func WithAuthorize(f func(Peer) error) ListenOption {
+	return func(c *ListenConfig) { c.Authorize = f }
+}
+
+// WithTransport gives the endpoint its own configured transport instance;
+// see ListenConfig.Transports.
+func WithTransport(t Transport) ListenOption {
+	return func(c *ListenConfig) { c.Transports = append(c.Transports, t) }
+}
+
+// WithAlso makes the endpoint listen on more addresses; see
+// ListenConfig.Also.
+func WithAlso(addrs ...string) ListenOption {
+	return func(c *ListenConfig) { c.Also = append(c.Also, addrs...) }
 }
 
 // WithLogger sends the endpoint's log records to l.
@@ -92,6 +167,11 @@ type Dialer struct {
 	CloseTimeout time.Duration
 	// System resolves bare names in the system-wide namespace.
 	System bool
+	// Transports gives this dialer its own configured transport instances,
+	// used instead of the registered one of the same scheme — for example
+	// a *tcp.Transport with TLS settings and a token. Nil uses the
+	// registered transports.
+	Transports []Transport
 	// Logger receives connection events. Nil discards them.
 	Logger *slog.Logger
 }
@@ -101,6 +181,12 @@ type DialOption func(*Dialer)
 
 // WithDialSystem resolves bare names in the system-wide namespace.
 func WithDialSystem() DialOption { return func(d *Dialer) { d.System = true } }
+
+// WithDialTransport gives the dialer its own configured transport instance;
+// see Dialer.Transports.
+func WithDialTransport(t Transport) DialOption {
+	return func(d *Dialer) { d.Transports = append(d.Transports, t) }
+}
 
 // WithCloseTimeout bounds how long Close waits to confirm posted messages.
 func WithCloseTimeout(t time.Duration) DialOption { return func(d *Dialer) { d.CloseTimeout = t } }

@@ -101,7 +101,7 @@ main() {
 		case $a in ./* | github.com/*) pkgs=1 ;; esac
 	done
 	if [ $pkgs -eq 0 ]; then # flags only: the Windows packages
-		args+=(./transport/pipe/... ./transport/winmsg/... ./cmd/postbox/...)
+		args+=(./transport/pipe/... ./transport/winmsg/... ./cmd/postbox/... ./examples/service/...)
 	fi
 	local race=()
 	if [ "${POSTBOX_WINE_RACE:-1}" != 0 ]; then

@@ -48,6 +48,10 @@ type Case struct {
 	// SendOnly cases have no one-way mode; SingleCaller ones no
 	// concurrent one.
 	SendOnly, SingleCaller bool
+	// Scheme, in a registered Postbox case, is the transport scheme it
+	// measures; it replaces the automatic case for that scheme (for a
+	// transport that needs more than a name to listen, like "nats").
+	Scheme string
 	// Serve starts the receiving side.
 	Serve func(ctx context.Context, p Params) (Server, error)
 	// Dial connects a client to the server at addr (Server.Addr).

@@ -12,9 +12,17 @@ import (
 // postboxCases makes one case per registered Postbox transport, so a new
 // transport joins the benchmark as soon as its scheme is registered.
 func postboxCases() []Case {
+	claimed := map[string]bool{}
+	regMu.Lock()
+	for _, c := range registered {
+		claimed[c.Scheme] = c.Scheme != ""
+	}
+	regMu.Unlock()
 	var out []Case
 	for _, s := range postbox.Transports() {
-		out = append(out, postboxCase(s))
+		if !claimed[s] {
+			out = append(out, postboxCase(s))
+		}
 	}
 	return out
 }
@@ -49,7 +57,7 @@ func postboxCase(scheme string) Case {
 func listenAddr(scheme, name string) string {
 	switch scheme {
 	case "tcp":
-		return "tcp://127.0.0.1:0"
+		return "tcp://127.0.0.1:0/" + name
 	}
 	return scheme + ":" + name
 }

@@ -94,9 +94,12 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 func exitCode(err error) int {
 	var ue usageError
 	var re *postbox.RemoteError
+	var es exitStatus
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return ExitOK
+	case errors.As(err, &es):
+		return es.code
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.Is(err, postbox.ErrNoEndpoint):

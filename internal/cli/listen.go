@@ -19,6 +19,8 @@ func runListen(e *env, args []string) error {
 	reply := fs.String("reply", "", "answer every sent message with this text")
 	execCmd := fs.String("exec", "", "answer with this shell command's output (data on stdin; POSTBOX_ID, POSTBOX_W, POSTBOX_L, POSTBOX_PID set); a failing command fails the message")
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
+	grace := fs.Duration("grace", 5*time.Second, "on SIGINT or SIGTERM, how long to finish the messages already accepted")
+	tcpf := addListenTCPFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -36,15 +38,29 @@ func runListen(e *env, args []string) error {
 		}
 		return postbox.Reply{Data: answer}, nil
 	})
-	ep, err := postbox.Listen(pos[0], h)
+	var lc postbox.ListenConfig
+	if err := tcpf.listen(&lc); err != nil {
+		return err
+	}
+	ep, err := lc.Listen(e.ctx, pos[0], h)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "listening on %s\n", strings.Join(ep.Addrs(), " "))
 	<-e.ctx.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	return shutdown(e, ep, *grace)
+}
+
+// shutdown stops ep gracefully within grace and reports how it went.
+func shutdown(e *env, ep *postbox.Endpoint, grace time.Duration) error {
+	st := ep.Stats()
+	fmt.Fprintf(e.stderr, "shutting down: %d queued, %d running; waiting up to %v\n", st.Queued, st.Running, grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	return ep.Shutdown(ctx)
+	err := ep.Shutdown(ctx)
+	st = ep.Stats()
+	fmt.Fprintf(e.stderr, "shut down: %d handled, %d refused during shutdown\n", st.Handled, st.Errors["refused"])
+	return err
 }
 
 // printer writes one line per message; handlers may run concurrently.
@@ -63,6 +79,12 @@ func (p *printer) print(m *postbox.Message) {
 		if m.From.SID != "" {
 			obj["sid"] = m.From.SID
 		}
+		if m.From.Addr != "" {
+			obj["addr"] = m.From.Addr
+		}
+		if m.From.Identity != "" {
+			obj["identity"] = m.From.Identity
+		}
 		jsonData(obj, m.Data)
 		writeJSON(p.e.stdout, obj)
 		return
@@ -71,6 +93,12 @@ func (p *printer) print(m *postbox.Message) {
 	if m.From.SID != "" {
 		sid = " sid=" + m.From.SID
 	}
-	fmt.Fprintf(p.e.stdout, "id=%#x w=%d l=%d pid=%d uid=%d%s transport=%s data=%s\n",
-		m.ID, m.W, m.L, m.From.PID, m.From.UID, sid, m.From.Transport, printable(m.Data, 256))
+	var remote string
+	if m.From.Identity != "" {
+		remote = fmt.Sprintf(" addr=%s identity=%q", m.From.Addr, m.From.Identity)
+	} else if m.From.Transport == "tcp" {
+		remote = " addr=" + m.From.Addr
+	}
+	fmt.Fprintf(p.e.stdout, "id=%#x w=%d l=%d pid=%d uid=%d%s transport=%s%s data=%s\n",
+		m.ID, m.W, m.L, m.From.PID, m.From.UID, sid, m.From.Transport, remote, printable(m.Data, 256))
 }

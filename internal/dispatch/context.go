@@ -36,7 +36,22 @@ func (c *handlerCtx) Deadline() (time.Time, bool) {
 	return c.parent.Deadline()
 }
 
-func (c *handlerCtx) Value(key any) any { return c.parent.Value(key) }
+func (c *handlerCtx) Value(key any) any {
+	if key == (sendKey{}) {
+		return true
+	}
+	return c.parent.Value(key)
+}
+
+// sendKey marks a Send's handler context; see InSend.
+type sendKey struct{}
+
+// InSend reports whether ctx is (or derives from) the context of a handler
+// answering a Send, as opposed to a Post: Windows' InSendMessage.
+func InSend(ctx context.Context) bool {
+	v, _ := ctx.Value(sendKey{}).(bool)
+	return v
+}
 
 func (c *handlerCtx) Done() <-chan struct{} { return c.materialize().Done() }
 

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
@@ -20,7 +23,18 @@ type Config struct {
 	Concurrency int
 	// Logger receives recovered panics. Nil discards them.
 	Logger *slog.Logger
+	// OnAttach and OnDetach, when set, are called as a source is attached
+	// and when it is first detached, in the transport's goroutine.
+	OnAttach func(*Source)
+	OnDetach func(*Source)
+	// Control answers messages with reserved IDs (transport.Reserved) in
+	// the delivering goroutine, bypassing the queue and the handler. Nil
+	// answers them with an error.
+	Control ControlFunc
 }
+
+// ControlFunc answers a message with a reserved ID from source s.
+type ControlFunc func(s *Source, m *transport.Message) (transport.Reply, error)
 
 // Loop is an endpoint's message loop. Its methods are safe for concurrent use.
 type Loop struct {
@@ -39,11 +53,20 @@ type Loop struct {
 	closed  bool
 	dropped int // accepted Posts never handled because the loop closed
 	wg      sync.WaitGroup
+
+	// Watching; see observe.go.
+	cfg      Config
+	draining bool                 // StopAccepting was called; guarded by mu
+	sources  map[*Source]struct{} // attached, not yet retired; guarded by mu
+	nextID   uint64               // guarded by mu
+	retired  stats.Local          // the counts of sources gone; guarded by mu
+	events   stats.Counters       // errors no source owns
+	tap      atomic.Pointer[Tap]  // non-nil while a spy watches
 }
 
 // New starts a loop that calls h.
 func New(h transport.HandlerFunc, cfg Config) *Loop {
-	l := &Loop{handler: h, conc: max(cfg.Concurrency, 1), log: cfg.Logger}
+	l := &Loop{handler: h, conc: max(cfg.Concurrency, 1), log: cfg.Logger, cfg: cfg, sources: make(map[*Source]struct{})}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -56,6 +79,10 @@ func New(h transport.HandlerFunc, cfg Config) *Loop {
 	}
 	return l
 }
+
+// Concurrency is how many handlers may run at once. A transport whose
+// connections share one reader should deliver inline only when it is 1.
+func (l *Loop) Concurrency() int { return l.conc }
 
 // Context is cancelled when the loop closes; Post handlers receive it.
 func (l *Loop) Context() context.Context { return l.base }
@@ -90,12 +117,25 @@ func (l *Loop) run(r *Request, canceled error) {
 	s := r.src
 	var rep transport.Reply
 	var err error
+	var d time.Duration
 	if canceled != nil {
 		err = canceled
 	} else {
+		start := stats.Now()
 		rep, err = l.call(r)
+		d = stats.Now() - start
+		if t := l.tap.Load(); t != nil {
+			(*t).Record(r, rep, err, start, d)
+		}
 	}
 	l.mu.Lock()
+	if canceled != nil {
+		s.ctr.Error(stats.KindCanceled)
+	} else if r.IsSend() {
+		s.ctr.Handled(d, len(rep.Data), stats.KindOf(err))
+	} else {
+		s.ctr.Handled(d, 0, stats.KindOf(err)) // a Post's reply goes nowhere
+	}
 	if err != nil && l.closed {
 		// The handler most likely failed because the loop cancelled it.
 		err = &transport.RemoteError{Code: transport.CodeClosed, Message: "endpoint closed: " + err.Error()}
@@ -108,6 +148,7 @@ func (l *Loop) run(r *Request, canceled error) {
 		dropped = l.dropQueue(s, nil)
 	}
 	l.settle(s)
+	l.retire(s)
 	l.mu.Unlock()
 	s.resp.Respond(r, rep, err)
 	for _, d := range dropped {
@@ -193,9 +234,13 @@ func (l *Loop) dropQueue(s *Source, out []*Request) []*Request {
 		r := s.pop()
 		if !r.IsSend() {
 			l.dropped++
+			s.ctr.Error(stats.KindDropped)
+		} else {
+			s.ctr.Error(stats.KindClosed)
 		}
 		out = append(out, r)
 	}
+	l.retire(s)
 	return out
 }
 

@@ -3,7 +3,9 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
@@ -26,6 +28,12 @@ type Source struct {
 	detached bool
 	space    chan struct{} // signalled when a queued request leaves
 	gone     chan struct{} // closed by Detach
+	peak     int           // the longest the queue has been
+	retired  bool          // counted into the loop's totals and forgotten
+
+	id    uint64
+	since time.Time
+	ctr   stats.Local // guarded by loop.mu
 }
 
 // Attach adds a source whose queue holds at most queueCap requests (0 means
@@ -34,7 +42,16 @@ func (l *Loop) Attach(peer transport.Peer, resp Responder, queueCap int) *Source
 	if queueCap <= 0 {
 		queueCap = 10000
 	}
-	return &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1), gone: make(chan struct{})}
+	s := &Source{loop: l, resp: resp, peer: peer, cap: queueCap, space: make(chan struct{}, 1), gone: make(chan struct{}), since: time.Now()}
+	l.mu.Lock()
+	l.nextID++
+	s.id = l.nextID
+	l.sources[s] = struct{}{}
+	l.mu.Unlock()
+	if l.cfg.OnAttach != nil {
+		l.cfg.OnAttach(s)
+	}
+	return s
 }
 
 // SetByteLimit bounds the total Size of the requests queued (not yet
@@ -55,9 +72,15 @@ func (s *Source) Peer() transport.Peer { return s.peer }
 // It fails with ErrQueueFull when the queue is full, and ErrClosed once the
 // source is detached or the loop closed; then r still belongs to the caller.
 func (s *Source) Deliver(r *Request, inline bool) error {
+	if transport.Reserved(r.Msg.ID) {
+		return s.control(r)
+	}
 	l := s.loop
 	l.mu.Lock()
 	if err := s.refuse(); err != nil {
+		if err == transport.ErrDraining {
+			s.ctr.Error(stats.KindRefused)
+		}
 		l.mu.Unlock()
 		return err
 	}
@@ -67,6 +90,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		r.inline = true
 		s.cur = r
 		l.running++
+		s.ctr.Received(r.Seq != 0, r.Size)
 		l.mu.Unlock()
 		s.resp.Begin(r)
 		l.run(r, nil)
@@ -77,6 +101,7 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		return transport.ErrQueueFull
 	}
 	s.push(r)
+	s.ctr.Received(r.Seq != 0, r.Size)
 	l.mu.Unlock()
 	return nil
 }
@@ -102,6 +127,9 @@ func (s *Source) DeliverWait(ctx context.Context, r *Request) error {
 func (s *Source) refuse() error {
 	if s.detached || s.loop.closed {
 		return transport.ErrClosed
+	}
+	if s.loop.draining {
+		return transport.ErrDraining
 	}
 	return nil
 }
@@ -133,8 +161,8 @@ func (s *Source) Cancel(seq uint64, cause error) {
 func (s *Source) Detach(cause error) {
 	l := s.loop
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !s.detached {
+	first := !s.detached
+	if first {
 		close(s.gone)
 	}
 	s.detached = true
@@ -149,6 +177,11 @@ func (s *Source) Detach(cause error) {
 		if r := s.q[(s.head+i)%len(s.q)]; r.IsSend() && r.canceled == nil {
 			r.canceled = cause
 		}
+	}
+	l.retire(s)
+	l.mu.Unlock()
+	if first && l.cfg.OnDetach != nil {
+		l.cfg.OnDetach(s)
 	}
 }
 
@@ -166,6 +199,7 @@ func (s *Source) push(r *Request) {
 	}
 	s.q[(s.head+s.qlen)%len(s.q)] = r
 	s.qlen++
+	s.peak = max(s.peak, s.qlen)
 	s.qbytes += int64(r.Size)
 	s.loop.queued++
 	if s.cur == nil && !s.inReady {

@@ -2,6 +2,7 @@ package driver
 
 import (
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/postbox-ipc/postbox/internal/namespace"
@@ -45,11 +46,20 @@ type ListenConfig struct {
 	// Shared is set when Auth admits other users: transports then open
 	// their files (sockets) to them and rely on Auth.
 	Shared bool
+	// AllowSIDs are the Windows users and groups (SIDs) the policy
+	// admits besides the endpoint's own user: named-pipe transports
+	// grant them, and only them, access in the pipe's DACL. Empty with
+	// Shared set means every authenticated user.
+	AllowSIDs []string
 	// Namespace is where the endpoint's name was claimed; transports
 	// that need files (sockets) put them there.
 	Namespace *namespace.Namespace
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
+	// Listener, when set, is a listening socket to serve instead of
+	// creating one (socket activation); the transport owns it and never
+	// removes its file, which belongs to whoever made it.
+	Listener net.Listener
 	// Upgrade, if set, lets clients move their connection onto another
 	// channel during the handshake (see Upgrade). Stream transports that
 	// support one set it themselves.

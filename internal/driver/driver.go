@@ -25,6 +25,15 @@ type Transport interface {
 	Dial(ctx context.Context, addr string, cfg *DialConfig) (transport.Conn, error)
 }
 
+// Remote is implemented by transports whose endpoints are not names in the
+// local namespace, such as "tcp" and "nats". Listening on one as an
+// endpoint's main address claims no local name: EndpointName extracts the
+// endpoint's name from the address (without its scheme), and Listen gets the
+// whole address.
+type Remote interface {
+	EndpointName(addr string) (string, error)
+}
+
 // Listener is one endpoint's presence on one transport.
 type Listener interface {
 	// Addr is the full address clients dial, with its scheme.
@@ -32,6 +41,15 @@ type Listener interface {
 	// Close stops accepting, ends every connection and waits for their
 	// goroutines. It is idempotent.
 	Close() error
+}
+
+// Drainer is implemented by listeners that can shut down gracefully
+// (Endpoint.Shutdown): Drain stops taking new connections, frees the
+// endpoint's address for a successor, and tells open connections that no
+// new messages will be accepted, while their pending ones are still
+// answered. Close ends what is left. Drain is idempotent.
+type Drainer interface {
+	Drain() error
 }
 
 var (

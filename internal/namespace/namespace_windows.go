@@ -12,7 +12,13 @@ import (
 // SystemDir is the system-wide namespace: %ProgramData%\postbox.
 var SystemDir = filepath.Join(programData(), "postbox")
 
+// programData is the machine-wide application data folder, from the shell's
+// known folders (the same for services and users; Wine gives services
+// another %ProgramData%), else the environment.
 func programData() string {
+	if d, err := windows.KnownFolderPath(windows.FOLDERID_ProgramData, 0); err == nil && filepath.IsAbs(d) {
+		return d
+	}
 	if d := os.Getenv("ProgramData"); filepath.IsAbs(d) {
 		return d
 	}

@@ -14,6 +14,9 @@ func get(fd int, p *transport.Peer) error {
 	p.UID = int(x.Uid)
 	if x.Ngroups > 0 {
 		p.GID = int(x.Groups[0])
+		for _, g := range x.Groups[:min(int(x.Ngroups), len(x.Groups))] {
+			p.Groups = append(p.Groups, int(g))
+		}
 	}
 	if pid, err := unix.GetsockoptInt(fd, unix.SOL_LOCAL, unix.LOCAL_PEERPID); err == nil {
 		p.PID = pid

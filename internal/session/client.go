@@ -30,6 +30,7 @@ type Client struct {
 
 	mu        sync.Mutex
 	err       error // set once the connection failed or closed
+	draining  error // set once the endpoint said it takes no new messages
 	seq       uint64
 	calls     map[uint64]*call // Sends and Syncs awaiting an answer
 	creditW   []*call          // waiting for credit
@@ -50,13 +51,25 @@ type Client struct {
 
 var _ transport.Conn = (*Client)(nil)
 
+// AnyName in a Hello asks for whichever endpoint serves the stream, for
+// transports with one endpoint per listening address (tcp). No endpoint can
+// be named "*".
+const AnyName = "*"
+
 // Dial performs the handshake on conn, asking for the endpoint name, and
 // returns a Client that owns conn. On failure conn is closed.
 func Dial(ctx context.Context, conn net.Conn, name string, peer transport.Peer, cfg *driver.DialConfig) (*Client, error) {
+	return DialAuth(ctx, conn, name, nil, peer, cfg)
+}
+
+// DialAuth is Dial that sends auth right before the Hello, in the same
+// write: a transport's authentication block, which the server's PeerFunc
+// reads when it identifies the peer (docs/PROTOCOL.md, "TCP").
+func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer transport.Peer, cfg *driver.DialConfig) (*Client, error) {
 	if cfg == nil {
 		cfg = &driver.DialConfig{}
 	}
-	w, up, err := clientHandshake(ctx, conn, name, cfg)
+	w, up, err := clientHandshake(ctx, conn, name, auth, cfg)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -88,10 +101,10 @@ func Dial(ctx context.Context, conn net.Conn, name string, peer transport.Peer, 
 	return c, nil
 }
 
-// clientHandshake sends the Hello and reads the Welcome. It returns the
-// conn the session runs over: conn itself, or the upgraded one (which owns
-// conn).
-func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *driver.DialConfig) (*wire.Welcome, net.Conn, error) {
+// clientHandshake sends the Hello (after auth, if any) and reads the
+// Welcome. It returns the conn the session runs over: conn itself, or the
+// upgraded one (which owns conn).
+func clientHandshake(ctx context.Context, conn net.Conn, name string, auth []byte, cfg *driver.DialConfig) (*wire.Welcome, net.Conn, error) {
 	dl := time.Now().Add(driver.HandshakeOr(cfg.HandshakeTimeout))
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
 		dl = d
@@ -104,7 +117,7 @@ func clientHandshake(ctx context.Context, conn net.Conn, name string, cfg *drive
 	if cfg.Upgrade != nil {
 		hello.Flags = cfg.Upgrade.Flag
 	}
-	_, werr := conn.Write(wire.AppendHello(nil, &hello))
+	_, werr := conn.Write(wire.AppendHello(append([]byte(nil), auth...), &hello))
 	// Even if writing failed, the server may have answered before closing
 	// (a refusal it sends without reading the hello): read that answer.
 	w, up, err := readWelcome(conn, cfg.Upgrade)
@@ -164,7 +177,7 @@ func handshakeErr(ctx context.Context, err error) error {
 	case errors.Is(err, wire.ErrMalformed):
 		return fmt.Errorf("%w: handshake: %v", transport.ErrProtocol, err)
 	}
-	return fmt.Errorf("%w: the endpoint closed the connection during the handshake: %v", transport.ErrPeerGone, err)
+	return fmt.Errorf("%w: the endpoint closed the connection during the handshake: %w", transport.ErrPeerGone, err)
 }
 
 var aLongTimeAgo = time.Unix(1, 0)

@@ -168,8 +168,25 @@ func (c *Client) handle(h *wire.Header, p []byte) error {
 		return c.syncAck(h.Seq, uint64(h.W))
 	case wire.KindGoaway:
 		return fmt.Errorf("%w: receiver closed the connection: %s", transport.ErrPeerGone, p)
+	case wire.KindDrain:
+		c.drain()
+		return nil
 	}
 	return fmt.Errorf("%w: unexpected %s frame from the receiver", transport.ErrProtocol, h.Kind)
+}
+
+// drain applies a Drain frame: the endpoint is shutting down. New messages
+// fail at once (reserved ones still go: a spy may watch to the end);
+// pending Sends and Flushes carry on, and those waiting for credit to post
+// are woken to fail.
+func (c *Client) drain() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.draining = transport.ErrDraining
+	for _, cl := range c.creditW {
+		c.finish(cl)
+	}
+	c.creditW = c.creditW[:0]
 }
 
 // answer completes the Send seq.

@@ -15,7 +15,7 @@ func (c *Client) Send(ctx context.Context, m transport.Message) (transport.Reply
 	if err != nil {
 		return transport.Reply{}, err
 	}
-	if err := c.acquire(ctx, size, true); err != nil {
+	if err := c.acquire(ctx, size, true, m.ID); err != nil {
 		return transport.Reply{}, err
 	}
 	cl := getCall()
@@ -54,7 +54,7 @@ func (c *Client) Send(ctx context.Context, m transport.Message) (transport.Reply
 func (c *Client) SendAsync(m transport.Message, done func(transport.Reply, error)) {
 	size, err := c.checkSize(m)
 	if err == nil {
-		err = c.acquire(context.Background(), size, false)
+		err = c.acquire(context.Background(), size, false, m.ID)
 	}
 	if err != nil {
 		done(transport.Reply{}, err)
@@ -98,7 +98,7 @@ func (c *Client) post(ctx context.Context, m transport.Message, block bool) erro
 	if err != nil {
 		return err
 	}
-	if err := c.acquire(ctx, size, block); err != nil {
+	if err := c.acquire(ctx, size, block, m.ID); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -127,7 +127,7 @@ func (c *Client) Flush(ctx context.Context) error {
 	c.mu.Lock()
 	target := c.posted
 	c.mu.Unlock()
-	for {
+	for synced := false; ; synced = true {
 		c.mu.Lock()
 		if c.confirmed >= target {
 			c.mu.Unlock()
@@ -135,6 +135,13 @@ func (c *Client) Flush(ctx context.Context) error {
 		}
 		if c.err != nil {
 			err := c.lostLocked()
+			c.mu.Unlock()
+			return err
+		}
+		if synced && c.draining != nil {
+			// The endpoint refuses new messages: what it has not
+			// accepted by now, it never will.
+			err := &transport.LostError{Count: target - c.confirmed, Err: c.draining}
 			c.mu.Unlock()
 			return err
 		}
@@ -189,15 +196,19 @@ func (c *Client) checkSize(m transport.Message) (int64, error) {
 	return int64(n), nil
 }
 
-// acquire takes credit for one message of size bytes, waiting while block is
-// set and ctx allows.
-func (c *Client) acquire(ctx context.Context, size int64, block bool) error {
+// acquire takes credit for one message of size bytes with ID id, waiting
+// while block is set and ctx allows.
+func (c *Client) acquire(ctx context.Context, size int64, block bool, id uint32) error {
 	for {
 		c.mu.Lock()
 		if c.err != nil {
 			err := c.err
 			c.mu.Unlock()
 			return err
+		}
+		if c.draining != nil && !transport.Reserved(id) {
+			c.mu.Unlock()
+			return c.draining
 		}
 		if c.credMsgs > 0 && c.credBytes >= size {
 			c.credMsgs--

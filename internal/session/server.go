@@ -11,6 +11,7 @@ import (
 
 	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/wire"
 )
@@ -39,6 +40,9 @@ type Server struct {
 	users  map[int]int              // connections per UID, for MaxConnsPerUser
 	closed bool
 	wg     sync.WaitGroup
+
+	draining bool // Drain was called: no new connections
+	lnClosed bool
 }
 
 // Serve starts accepting on ln for the endpoint cfg.Name. peerOf may be nil
@@ -73,6 +77,7 @@ func (s *Server) acceptLoop() {
 		select {
 		case s.slots <- struct{}{}:
 		default:
+			s.loop.CountError(stats.KindBusy)
 			s.refuse(c, wire.StatusBusy, "too many connections")
 			continue
 		}
@@ -90,6 +95,13 @@ func (s *Server) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
+}
+
+// isClosing reports whether the server is closed or draining.
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed || s.draining
 }
 
 // refuse answers a handshake with a failure status, without waiting.
@@ -110,6 +122,7 @@ func (s *Server) handshake(c net.Conn) {
 	peer, st, reason := s.identify(c)
 	if st != wire.StatusOK {
 		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
+		s.loop.CountError(refusalKind[st])
 		s.refuse(c, st, reason)
 		release()
 		return
@@ -118,6 +131,7 @@ func (s *Server) handshake(c net.Conn) {
 	hello, err := wire.ReadHello(c)
 	if err != nil {
 		s.log.Debug("postbox: handshake failed", "endpoint", s.name, "err", err)
+		s.loop.CountError(stats.KindHandshake)
 		c.Close()
 		release()
 		return
@@ -125,6 +139,7 @@ func (s *Server) handshake(c net.Conn) {
 	st, reason = s.admit(&peer, hello)
 	if st != wire.StatusOK {
 		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
+		s.loop.CountError(refusalKind[st])
 		s.refuse(c, st, reason)
 		release()
 		return
@@ -132,6 +147,7 @@ func (s *Server) handshake(c net.Conn) {
 	conn, peer, err := s.welcome(c, hello, peer)
 	if err != nil {
 		s.log.Info("postbox: handshake failed", "endpoint", s.name, "pid", peer.PID, "err", err)
+		s.loop.CountError(stats.KindHandshake)
 		c.Close()
 		release()
 		return
@@ -142,6 +158,9 @@ func (s *Server) handshake(c net.Conn) {
 		sc.w.close()
 		release()
 		return
+	}
+	if s.isClosing() {
+		sc.drainNotice() // Drain ran between admit and track
 	}
 	c.SetDeadline(time.Time{})
 	conn.SetDeadline(time.Time{})
@@ -234,12 +253,21 @@ func (s *Server) admit(peer *transport.Peer, h *wire.Hello) (wire.Status, string
 	switch {
 	case h.Version != wire.Version:
 		return wire.StatusVersion, fmt.Sprintf("protocol version %d not supported (want %d)", h.Version, wire.Version)
-	case h.Name != s.name:
+	case h.Name != s.name && h.Name != AnyName:
 		return wire.StatusNoEndpoint, fmt.Sprintf("this is %q, not %q", s.name, h.Name)
-	case s.isClosed():
+	case s.isClosing():
 		return wire.StatusClosing, "endpoint closing"
 	}
 	return wire.StatusOK, ""
+}
+
+// refusalKind counts a refused handshake by its status.
+var refusalKind = map[wire.Status]stats.Kind{
+	wire.StatusDenied:     stats.KindDenied,
+	wire.StatusNoEndpoint: stats.KindNoEndpoint,
+	wire.StatusVersion:    stats.KindProtocol,
+	wire.StatusBusy:       stats.KindBusy,
+	wire.StatusClosing:    stats.KindRefused,
 }
 
 // track records c (and, after its handshake, its session) so Close can end
@@ -275,7 +303,7 @@ func (s *Server) Close() error {
 		conns[c] = sc
 	}
 	s.mu.Unlock()
-	err := s.ln.Close()
+	err := s.closeListener()
 	for c, sc := range conns {
 		if sc == nil {
 			c.Close()
@@ -285,4 +313,42 @@ func (s *Server) Close() error {
 	}
 	s.wg.Wait()
 	return err
+}
+
+// Drain begins a graceful shutdown: the server stops accepting connections
+// (refusing those mid-handshake as closing) and tells every open one that
+// the endpoint takes no new messages, while their pending messages are
+// still answered. The endpoint's loop must already refuse new messages
+// (dispatch.Loop.StopAccepting). Close ends the connections afterwards.
+func (s *Server) Drain() error {
+	s.mu.Lock()
+	if s.draining || s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.draining = true
+	var conns []*serverConn
+	for _, sc := range s.conns {
+		if sc != nil {
+			conns = append(conns, sc)
+		}
+	}
+	s.mu.Unlock()
+	err := s.closeListener()
+	for _, sc := range conns {
+		sc.drainNotice()
+	}
+	return err
+}
+
+// closeListener closes the listening socket once.
+func (s *Server) closeListener() error {
+	s.mu.Lock()
+	done := s.lnClosed
+	s.lnClosed = true
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	return s.ln.Close()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/postbox-ipc/postbox/internal/bufpool"
 	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/wire"
 )
@@ -40,10 +41,10 @@ type serverConn struct {
 	pendMsgs  int64 // credit to return
 	pendBytes int64
 	ended     bool
+	drained   bool              // the Drain frame was sent
 	gen       uint64            // the reading goroutine's generation
 	current   *dispatch.Request // being delivered by the reader
 	rd        *reader           // the reader delivering current
-	begun     bool              // current runs inline (Begin was called for it)
 
 	wg sync.WaitGroup // reader goroutines
 }
@@ -181,7 +182,7 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	// write (see writeNow).
 	sc.more.Store(sc.r.buffered())
 	sc.mu.Lock()
-	sc.current, sc.rd, sc.begun = r, rd, false
+	sc.rd = rd // Begin marks r current if it runs inline
 	sc.mu.Unlock()
 	err := sc.src.Deliver(r, true)
 	rd.since.Store(0)
@@ -206,8 +207,35 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 		return nil
 	case errors.Is(err, transport.ErrQueueFull):
 		return fmt.Errorf("%w: sender exceeded its credit", transport.ErrProtocol)
+	case err == transport.ErrDraining:
+		sc.refuse(h)
+		return nil
 	}
 	return err
+}
+
+// refuse answers a message that arrived after Shutdown began: a Send gets
+// an error frame (returning its credit); a Post is not counted as accepted,
+// so the sender's Flush reports it lost. Either way the sender learns that
+// the endpoint is draining.
+func (sc *serverConn) refuse(h *wire.Header) {
+	sc.drainNotice()
+	if h.Kind == wire.KindSend {
+		text := transport.ErrDraining.(*transport.RemoteError).Message
+		sc.w.frame(&wire.Header{Kind: wire.KindError, ID: uint32(transport.CodeClosed), Seq: h.Seq}, []byte(text), false)
+	}
+}
+
+// drainNotice tells the sender, once, that the endpoint takes no new
+// messages.
+func (sc *serverConn) drainNotice() {
+	sc.mu.Lock()
+	done := sc.drained || sc.ended
+	sc.drained = true
+	sc.mu.Unlock()
+	if !done {
+		sc.w.frame(&wire.Header{Kind: wire.KindDrain}, nil, false)
+	}
 }
 
 // Respond implements dispatch.Responder.
@@ -278,7 +306,7 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 func (sc *serverConn) Begin(r *dispatch.Request) {
 	sc.mu.Lock()
 	rd := sc.rd
-	sc.begun = true
+	sc.current = r // r is its source's running request now: later ones queue behind it
 	sc.mu.Unlock()
 	if rd != nil {
 		rd.since.Store(max(sinceEpoch(), 1))
@@ -297,15 +325,15 @@ func (sc *serverConn) Watch(r *dispatch.Request) {
 
 // takeover starts a new reader while reader gen is busy delivering (r, if
 // given); that reader exits once its delivery returns. It is safe only while
-// the reader's current request runs inline (sc.begun): a reader that has
-// set sc.current but not yet entered Deliver would otherwise let the new
-// reader's next request run first. (The watchdog's measure of how long a
-// handler has run can be stale: the request it timed may have finished and
-// the reader moved on to the next.)
+// the reader is inside an inline run, which sc.current tells: set by Begin
+// once r is its source's running request (so whatever the new reader
+// delivers queues behind it), cleared when the run returns. Taking over
+// earlier, between reading a frame and delivering it, would let the new
+// reader deliver the next frame first.
 func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if sc.ended || sc.gen != gen || sc.current == nil || !sc.begun || r != nil && sc.current != r {
+	if sc.ended || sc.gen != gen || sc.current == nil || r != nil && sc.current != r {
 		return
 	}
 	sc.gen++
@@ -319,8 +347,10 @@ func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 func (sc *serverConn) fail(err error, h *wire.Header) {
 	switch {
 	case errors.Is(err, transport.ErrTooLarge):
+		sc.src.CountError(stats.KindTooLarge)
 		sc.goaway(transport.CodeTooLarge, err.Error())
 	case errors.Is(err, transport.ErrProtocol):
+		sc.src.CountError(stats.KindProtocol)
 		sc.goaway(transport.CodeProtocol, err.Error())
 	case errors.Is(err, transport.ErrClosed):
 		sc.goaway(transport.CodeClosed, "endpoint closing")
@@ -332,11 +362,17 @@ func (sc *serverConn) fail(err error, h *wire.Header) {
 		"pid", sc.src.Peer().PID, "uid", sc.src.Peer().UID, "kind", h.Kind, "err", err)
 }
 
-// goaway tells the sender why the connection ends, then ends it.
+// goawayGrace bounds how long a closing connection waits for its last
+// frames (answers already queued, then the goaway) to be written.
+const goawayGrace = 100 * time.Millisecond
+
+// goaway tells the sender why the connection ends, after any answers still
+// queued for it, then ends it.
 func (sc *serverConn) goaway(code transport.Code, reason string) {
 	reason = reason[:min(len(reason), maxErrorText)]
-	sc.conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	sc.conn.SetWriteDeadline(time.Now().Add(goawayGrace))
 	sc.w.last(&wire.Header{Kind: wire.KindGoaway, ID: uint32(code)}, []byte(reason))
+	sc.w.settle(goawayGrace)
 	sc.end(fmt.Errorf("%w: %s", transport.ErrPeerGone, reason))
 }
 

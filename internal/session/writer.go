@@ -167,6 +167,24 @@ func (w *frameWriter) tryFrame(h *wire.Header, payload []byte, now bool) error {
 	return nil
 }
 
+// settle waits until every queued frame is written, the writer fails, or d
+// passes, whichever comes first.
+func (w *frameWriter) settle(d time.Duration) {
+	expired := false
+	t := time.AfterFunc(d, func() {
+		w.mu.Lock()
+		expired = true
+		w.idle.Broadcast()
+		w.mu.Unlock()
+	})
+	defer t.Stop()
+	w.mu.Lock()
+	for (w.writing || len(w.buf) > 0) && w.err == nil && !expired {
+		w.idle.Wait()
+	}
+	w.mu.Unlock()
+}
+
 // direct writes a large frame from the caller's slice, after whatever is
 // already queued, without copying the payload.
 func (w *frameWriter) direct(h *wire.Header, payload []byte) error {

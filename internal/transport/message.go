@@ -35,13 +35,15 @@ type Reply struct {
 // Peer identifies the sender of a message. Fields that a transport cannot know
 // are left at their unknown value (-1 for numbers, "" for strings).
 type Peer struct {
-	PID       int    // process ID, from the kernel where the transport allows
-	UID       int    // user ID (Unix), from the kernel; -1 when unknown
-	GID       int    // group ID (Unix), from the kernel; -1 when unknown
-	SID       string // user security identifier (Windows)
-	Transport string // the transport scheme: "unix", "inproc", …
-	Addr      string // the remote address, when the transport has one
-	Identity  string // an authenticated identity (TLS subject, token name)
+	PID       int      // process ID, from the kernel where the transport allows
+	UID       int      // user ID (Unix), from the kernel; -1 when unknown
+	GID       int      // group ID (Unix), from the kernel; -1 when unknown
+	Groups    []int    // supplementary group IDs (Unix), from the kernel; nil when unknown
+	SID       string   // user security identifier (Windows)
+	GroupSIDs []string // the groups enabled in the peer's token (Windows), from the kernel; nil when unknown
+	Transport string   // the transport scheme: "unix", "inproc", …
+	Addr      string   // the remote address, when the transport has one
+	Identity  string   // an authenticated identity (TLS subject, token name)
 }
 
 // UnknownPeer returns a Peer with every numeric field unknown.

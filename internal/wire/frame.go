@@ -17,19 +17,20 @@ type Kind uint8
 
 // Frame kinds.
 const (
-	KindSend    Kind = 1 // a message that expects a Reply or Error
-	KindPost    Kind = 2 // a message that expects nothing
-	KindReply   Kind = 3 // the answer to a Send
-	KindError   Kind = 4 // a failed Send: code and text
-	KindCancel  Kind = 5 // the sender gave up on a Send
-	KindCredit  Kind = 6 // the receiver freed queue space
-	KindSync    Kind = 7 // Flush: "tell me when you have read this far"
-	KindSyncAck Kind = 8 // the answer to Sync
-	KindGoaway  Kind = 9 // the sender of this frame is closing: code and text
-	maxKind     Kind = 9
+	KindSend    Kind = 1  // a message that expects a Reply or Error
+	KindPost    Kind = 2  // a message that expects nothing
+	KindReply   Kind = 3  // the answer to a Send
+	KindError   Kind = 4  // a failed Send: code and text
+	KindCancel  Kind = 5  // the sender gave up on a Send
+	KindCredit  Kind = 6  // the receiver freed queue space
+	KindSync    Kind = 7  // Flush: "tell me when you have read this far"
+	KindSyncAck Kind = 8  // the answer to Sync
+	KindGoaway  Kind = 9  // the sender of this frame is closing: code and text
+	KindDrain   Kind = 10 // the endpoint accepts no new messages; pending ones will be answered
+	maxKind     Kind = 10
 )
 
-var kindNames = [...]string{"", "send", "post", "reply", "error", "cancel", "credit", "sync", "syncack", "goaway"}
+var kindNames = [...]string{"", "send", "post", "reply", "error", "cancel", "credit", "sync", "syncack", "goaway", "drain"}
 
 func (k Kind) String() string {
 	if k >= 1 && k <= maxKind {
@@ -55,6 +56,7 @@ const (
 //	sync     0             sync no.     0              0      0
 //	syncack  0             sync no.     posts accepted 0      0
 //	goaway   error code    0            0              0      0
+//	drain    0             0            0              0      0
 type Header struct {
 	Len     uint32 // payload bytes that follow the header
 	Kind    Kind
@@ -142,6 +144,8 @@ func (h *Header) check() error {
 		ok = h.ID == 0 && h.Seq != 0 && h.W >= 0 && h.L == 0 && h.Timeout == 0 && h.Len == 0
 	case KindGoaway:
 		ok = h.ID != 0 && h.Seq == 0 && h.W == 0 && h.L == 0 && h.Timeout == 0
+	case KindDrain:
+		ok = h.ID == 0 && h.Seq == 0 && h.W == 0 && h.L == 0 && h.Timeout == 0
 	}
 	if !ok {
 		return fmt.Errorf("%w: in a %s frame", ErrField, h.Kind)

@@ -17,6 +17,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 		{Kind: KindSync, Seq: 3},
 		{Kind: KindSyncAck, Seq: 3, W: 77},
 		{Kind: KindGoaway, ID: 7, Len: 10},
+		{Kind: KindDrain},
 	}
 	for _, h := range cases {
 		b := make([]byte, HeaderSize)
@@ -44,7 +45,8 @@ func TestHeaderRejects(t *testing.T) {
 	}{
 		{"short", make([]byte, HeaderSize-1), ErrMalformed},
 		{"kind 0", enc(Header{}), ErrKind},
-		{"kind 10", enc(Header{Kind: 10}), ErrKind},
+		{"kind 11", enc(Header{Kind: 11}), ErrKind},
+		{"drain with a seq", enc(Header{Kind: KindDrain, Seq: 1}), ErrField},
 		{"flags", enc(Header{Kind: KindPost, Flags: 1}), ErrReserved},
 		{"send seq 0", enc(Header{Kind: KindSend}), ErrField},
 		{"post with seq", enc(Header{Kind: KindPost, Seq: 1}), ErrField},

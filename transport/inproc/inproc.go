@@ -58,12 +58,21 @@ type listener struct {
 
 func (l *listener) Addr() string { return Scheme + ":" + l.name }
 
-func (l *listener) Close() error {
+var _ driver.Drainer = (*listener)(nil)
+
+// Drain frees the name for a successor; open connections go on, and the
+// loop refuses their new messages.
+func (l *listener) Drain() error {
 	mu.Lock()
 	if endpoints[l.name] == l {
 		delete(endpoints, l.name)
 	}
 	mu.Unlock()
+	return nil
+}
+
+func (l *listener) Close() error {
+	l.Drain()
 	l.mu.Lock()
 	l.closed = true
 	conns := l.conns

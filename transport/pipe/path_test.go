@@ -37,17 +37,22 @@ func TestParsePathRejects(t *testing.T) {
 
 func TestSDDL(t *testing.T) {
 	const me = "S-1-5-21-1-2-3-1001"
+	const users, alice = "S-1-5-32-545", "S-1-5-21-1-2-3-1002"
 	cases := []struct {
 		system, shared bool
+		allow          []string
 		want           string
 	}{
-		{false, false, "O:" + me + "D:P(A;;GA;;;" + me + ")(A;;GA;;;SY)"},
-		{false, true, "O:" + me + "D:P(A;;GA;;;" + me + ")(A;;GA;;;SY)(A;;0x12019b;;;AU)"},
-		{true, false, "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;" + me + ")(A;;0x12019b;;;AU)"},
+		{false, false, nil, "O:" + me + "D:P(A;;GA;;;" + me + ")(A;;GA;;;SY)"},
+		{false, true, nil, "O:" + me + "D:P(A;;GA;;;" + me + ")(A;;GA;;;SY)(A;;0x12019b;;;AU)"},
+		{true, false, nil, "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;" + me + ")(A;;0x12019b;;;AU)"},
+		// A policy that names who may connect: only they are in the DACL.
+		{true, true, []string{users}, "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;" + me + ")(A;;0x12019b;;;" + users + ")"},
+		{false, true, []string{alice, users}, "O:" + me + "D:P(A;;GA;;;" + me + ")(A;;GA;;;SY)(A;;0x12019b;;;" + alice + ")(A;;0x12019b;;;" + users + ")"},
 	}
 	for _, c := range cases {
-		if got := sddl(me, c.system, c.shared); got != c.want {
-			t.Errorf("sddl(system=%v, shared=%v) = %s, want %s", c.system, c.shared, got, c.want)
+		if got := sddl(me, c.system, c.shared, c.allow...); got != c.want {
+			t.Errorf("sddl(system=%v, shared=%v, %v) = %s, want %s", c.system, c.shared, c.allow, got, c.want)
 		}
 	}
 }

@@ -16,12 +16,12 @@ import (
 const clientAccess = windows.GENERIC_READ | windows.FILE_WRITE_DATA | windows.FILE_WRITE_ATTRIBUTES
 
 // securityAttributes builds the SECURITY_ATTRIBUTES for a new pipe.
-func securityAttributes(system, shared bool) (*windows.SecurityAttributes, error) {
+func securityAttributes(system, shared bool, allow []string) (*windows.SecurityAttributes, error) {
 	self, err := winapi.UserSID()
 	if err != nil {
 		return nil, fmt.Errorf("named pipe security: %w", err)
 	}
-	sd, err := windows.SecurityDescriptorFromString(sddl(self, system, shared))
+	sd, err := windows.SecurityDescriptorFromString(sddl(self, system, shared, allow...))
 	if err != nil {
 		return nil, fmt.Errorf("named pipe security: %w", err)
 	}

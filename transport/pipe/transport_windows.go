@@ -25,7 +25,7 @@ func listen(_ context.Context, name string, loop *dispatch.Loop, cfg *driver.Lis
 	if err != nil {
 		return nil, err
 	}
-	sa, err := securityAttributes(system, cfg.Shared)
+	sa, err := securityAttributes(system, cfg.Shared, cfg.AllowSIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,6 +45,9 @@ func (Transport) Scheme() string { return Scheme }
 // cfg.Namespace.
 func (Transport) Listen(ctx context.Context, name string, loop *dispatch.Loop, cfg *driver.ListenConfig) (driver.Listener, error) {
 	path := cfg.Namespace.Path(name, "sock")
+	if cfg.Listener != nil {
+		return serveInherited(path, loop, cfg)
+	}
 	if err := checkPathLen(path); err != nil {
 		return nil, err
 	}
@@ -69,6 +73,23 @@ func (Transport) Listen(ctx context.Context, name string, loop *dispatch.Loop, c
 	return &listener{srv: srv, path: path}, nil
 }
 
+// serveInherited serves a socket handed over by a service manager. Its file
+// is the manager's: never chmod-ed or removed here.
+func serveInherited(path string, loop *dispatch.Loop, cfg *driver.ListenConfig) (driver.Listener, error) {
+	ln, ok := cfg.Listener.(*net.UnixListener)
+	if !ok {
+		return nil, fmt.Errorf("%w: an inherited %T is not a Unix socket", transport.ErrBadAddress, cfg.Listener)
+	}
+	ln.SetUnlinkOnClose(false)
+	got := ln.Addr().String()
+	if got != path {
+		driver.LoggerOr(cfg.Logger).Warn("postbox: the inherited socket is not at the endpoint's path: clients dialing the name will not find it",
+			"endpoint", cfg.Name, "socket", got, "want", path)
+	}
+	srv := session.Serve(ln, loop, withUpgrade(cfg), peerOf)
+	return &listener{srv: srv, path: got, removed: true}, nil
+}
+
 // withUpgrade returns cfg with the shared-memory upgrade offered to
 // clients that ask, where the OS supports it and cfg names no other.
 func withUpgrade(cfg *driver.ListenConfig) *driver.ListenConfig {
@@ -89,14 +110,38 @@ func peerOf(c net.Conn) (transport.Peer, error) {
 type listener struct {
 	srv  *session.Server
 	path string
+
+	mu      sync.Mutex
+	removed bool // the socket file is gone (or was never ours to remove)
 }
+
+var _ driver.Drainer = (*listener)(nil)
 
 func (l *listener) Addr() string { return Scheme + ":" + l.path }
 
+// Drain stops accepting and removes the socket file at once, so a
+// successor can listen at the same path while open connections finish.
+func (l *listener) Drain() error {
+	err := l.srv.Drain()
+	l.removeSocket()
+	return err
+}
+
 func (l *listener) Close() error {
 	err := l.srv.Close()
-	os.Remove(l.path)
+	l.removeSocket()
 	return err
+}
+
+// removeSocket removes the socket file once: after a Drain, the path may
+// already belong to a successor.
+func (l *listener) removeSocket() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.removed {
+		l.removed = true
+		os.Remove(l.path)
+	}
 }
 
 // Dial implements driver.Transport. addr is a name in the namespace or an

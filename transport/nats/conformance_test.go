@@ -1,0 +1,28 @@
+package nats_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/postbox-ipc/postbox/driver/drivertest"
+	"github.com/postbox-ipc/postbox/transport/nats/internal/natstest"
+)
+
+// serverEnv passes the conformance server's address to the suite's child
+// processes.
+const serverEnv = "POSTBOX_NATS_CONFORMANCE_SERVER"
+
+var target = drivertest.Target{
+	Name:         "nats",
+	Addr:         func(name string) string { return "nats://" + os.Getenv(serverEnv) + "/" + name },
+	CrossProcess: true,
+	Skip: map[string]string{
+		"NameInUse": "NATS names are shared on purpose: replicas of one name form a queue group (TestReplicasShareTheLoad)",
+	},
+}
+
+func TestConformance(t *testing.T) {
+	s := natstest.Server(t)
+	t.Setenv(serverEnv, natstest.HostPort(s))
+	drivertest.Run(t, target)
+}
