@@ -39,9 +39,9 @@ type cond func() (bool, error)
 
 // wait blocks until ready holds, returning nil, or until it fails, the
 // side's deadline passes, the connection closes, or the peer is gone
-// (returning gone). It busy-spins for the side's adaptive budget (not at
-// all while the peer shares this CPU), lets other goroutines run once (the
-// peer may be one of them), then sleeps on the side's futex word.
+// (returning gone). It busy-spins for the side's adaptive budget — not at
+// all while the peer shares this CPU, and giving other goroutines of the
+// process a turn every spinShare — then sleeps (see sleep).
 func (c *Conn) wait(s *side, ready cond, gone error) error {
 	start := now()
 	budget := min(int64(s.spin.budget), maxSpin.Load())
@@ -123,7 +123,7 @@ func (c *Conn) sleep(s *side, ready cond, gone error, park bool) error {
 		}
 		t := now()
 		futexWait(s.word, futexed, min(d, parkAfter))
-		c.cpu.publish()
+		c.cpu.record() // the futex may have woken this thread elsewhere
 		if now()-t >= int64(quickWake) {
 			quick = 0
 		} else if quick++; quick > quickLimit {
