@@ -102,6 +102,7 @@ var _ = add("ConnCloseBoundedWithStuckReceiver", func(t *testing.T, s *suite) {
 	t.Cleanup(func() { c.Close() }) // if the test ends early; Close is idempotent
 	if rx.proc != nil {
 		if thaw, err = rx.proc.freeze(); err != nil {
+			fg.result(t, 0, "skipped: %v", err)
 			t.Skip(err)
 		}
 		defer thaw()
