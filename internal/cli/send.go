@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"time"
 
 	"github.com/postbox-ipc/postbox"
@@ -19,28 +20,14 @@ func runSend(e *env, args []string) error {
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
 	asJSON := fs.Bool("json", false, "print the reply as a JSON object")
 	tcpf := addDialTCPFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) < 1 || len(pos) > 2 {
-		fs.Usage()
-		return usagef("want ADDR and at most one DATA")
-	}
-	var data []byte
-	if len(pos) == 2 {
-		if data, err = readData(e, pos[1]); err != nil {
-			return err
-		}
-	}
-	d, err := tcpf.dialer()
+	addr, data, d, err := addrAndData(e, fs, tcpf, args)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
 	start := time.Now()
-	rep, err := sendOnce(ctx, d, pos[0], m.message(data))
+	rep, err := sendOnce(ctx, d, addr, m.message(data))
 	if err != nil {
 		return err
 	}
@@ -64,27 +51,17 @@ func runPost(e *env, args []string) error {
 	count := fs.Int("count", 1, "post the message this many times")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	tcpf := addDialTCPFlags(fs)
-	pos, err := parse(fs, args)
+	addr, data, d, err := addrAndData(e, fs, tcpf, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) < 1 || len(pos) > 2 || *count < 1 {
+	if *count < 1 {
 		fs.Usage()
-		return usagef("want ADDR, at most one DATA, and --count of 1 or more")
-	}
-	var data []byte
-	if len(pos) == 2 {
-		if data, err = readData(e, pos[1]); err != nil {
-			return err
-		}
-	}
-	d, err := tcpf.dialer()
-	if err != nil {
-		return err
+		return usagef("want --count of 1 or more")
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
-	c, err := dialAny(ctx, d, pos[0])
+	c, err := dialAny(ctx, d, addr)
 	if err != nil {
 		return err
 	}
@@ -110,4 +87,25 @@ func sendOnce(ctx context.Context, d *postbox.Dialer, addr string, m postbox.Mes
 	}
 	defer c.Close()
 	return c.Send(ctx, m)
+}
+
+// addrAndData parses a sending command's line: ADDR, an optional DATA, and
+// the dial flags.
+func addrAndData(e *env, fs *flag.FlagSet, tcpf *tcpFlags, args []string) (string, []byte, *postbox.Dialer, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		fs.Usage()
+		return "", nil, nil, usagef("want ADDR and at most one DATA")
+	}
+	var data []byte
+	if len(pos) == 2 {
+		if data, err = readData(e, pos[1]); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	d, err := tcpf.dialer()
+	return pos[0], data, d, err
 }

@@ -106,9 +106,13 @@ func (c *Client) post(ctx context.Context, m transport.Message, block bool) erro
 	c.mu.Unlock()
 	// A large payload is written straight from the caller's slice, like a
 	// Send's, instead of being copied into the coalescing buffer; the
-	// credit just taken guarantees the receiver has room for it.
+	// credit just taken guarantees the receiver has room for it. So is any
+	// blocking Post on a stream that takes frames without system calls (a
+	// shared-memory ring): handing it to the flusher would only add a copy
+	// and a second goroutine contending for the writer.
 	h := wire.Header{Kind: wire.KindPost, ID: m.ID, W: m.W, L: m.L}
-	if err := c.w.frame(&h, m.Data, len(m.Data) >= directMin); err != nil {
+	now := len(m.Data) >= directMin || block && c.w.try != nil
+	if err := c.w.frame(&h, m.Data, now); err != nil {
 		c.mu.Lock()
 		c.posted-- // never written: not sent, so not lost either
 		c.mu.Unlock()

@@ -10,14 +10,26 @@ import (
 
 const readBufSize = 64 << 10
 
+// CheapReader is implemented by streams whose reads cost no system call,
+// such as a shared-memory ring. The frame reader then reads no further
+// ahead than the frame it is on, and every payload straight into its
+// destination: one copy instead of two.
+type CheapReader interface {
+	io.Reader
+	// Buffered reports how many bytes a Read would return without
+	// waiting: input the frame reader would otherwise have read ahead.
+	Buffered() int
+}
+
 // frameReader reads frames from a stream. It is resumable: a read that fails
 // with a timeout keeps what it already has, and the next call continues the
 // same frame. Only one goroutine reads at a time.
 type frameReader struct {
-	src  io.Reader
-	max  uint32 // largest payload accepted
-	buf  []byte
-	r, w int // buf[r:w] is unread
+	src   io.Reader
+	max   uint32 // largest payload accepted
+	cheap bool   // src is a CheapReader: read exactly, never ahead
+	buf   []byte
+	r, w  int // buf[r:w] is unread
 
 	// A payload too large for buf is read straight into its destination.
 	hdr     wire.Header
@@ -27,7 +39,8 @@ type frameReader struct {
 }
 
 func newFrameReader(src io.Reader, max uint32) *frameReader {
-	return &frameReader{src: src, max: max, buf: make([]byte, readBufSize)}
+	_, cheap := src.(CheapReader)
+	return &frameReader{src: src, max: max, cheap: cheap, buf: make([]byte, readBufSize)}
 }
 
 // next returns the next frame's header and payload. The payload is written
@@ -69,7 +82,7 @@ func (f *frameReader) readPayload() error {
 			f.dstN += n
 			continue
 		}
-		if len(f.dst)-f.dstN < len(f.buf)/2 {
+		if !f.cheap && len(f.dst)-f.dstN < len(f.buf)/2 {
 			if err := f.fill(1); err != nil {
 				return err
 			}
@@ -93,8 +106,12 @@ func (f *frameReader) fill(n int) error {
 		f.w = copy(f.buf, f.buf[f.r:f.w])
 		f.r = 0
 	}
+	end := len(f.buf)
+	if f.cheap {
+		end = f.r + n // no read-ahead: payloads go straight to their destination
+	}
 	for f.w-f.r < n {
-		m, err := f.src.Read(f.buf[f.w:])
+		m, err := f.src.Read(f.buf[f.w:end])
 		f.w += m
 		if err != nil {
 			if f.w-f.r >= n {
@@ -109,8 +126,11 @@ func (f *frameReader) fill(n int) error {
 	return nil
 }
 
-// buffered reports whether unread bytes are already in memory.
-func (f *frameReader) buffered() bool { return f.w > f.r || f.haveHdr }
+// buffered reports whether unread bytes are already in memory (in the
+// stream itself, for a CheapReader).
+func (f *frameReader) buffered() bool {
+	return f.w > f.r || f.haveHdr || f.cheap && f.src.(CheapReader).Buffered() > 0
+}
 
 func eofIsUnexpected(err error) error {
 	if err == io.EOF {

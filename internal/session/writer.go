@@ -16,12 +16,25 @@ import (
 // the caller's slice (writev) instead of being copied into the buffer.
 const directMin = 64 << 10
 
+// TryWriter is implemented by streams that can take a whole frame at once
+// without blocking, or refuse it, such as a shared-memory ring.
+type TryWriter interface {
+	// TryWrite writes hdr then payload, entirely, if they fit without
+	// waiting, and reports whether it did; it never writes a part. An
+	// error means the stream failed.
+	TryWrite(hdr, payload []byte) (bool, error)
+}
+
 // frameWriter coalesces frames from many goroutines into few writes. A frame
 // appended while a write is under way goes out with the next write; a caller
 // that finds the stream idle either writes itself (low latency) or wakes the
-// flusher goroutine (never blocks), as it chooses.
+// flusher goroutine (never blocks), as it chooses. On a stream that is a
+// TryWriter, a caller that finds the writer idle first tries to write its
+// frame straight from its own slice: no copy into the buffer and no hand-off
+// to the flusher, yet no waiting either.
 type frameWriter struct {
 	dst    io.Writer
+	try    TryWriter // dst, if it is one
 	onFail func(error)
 	limit  int           // most bytes that may wait; beyond it the peer is not reading
 	stall  time.Duration // the flusher's write deadline; 0 for none
@@ -45,6 +58,7 @@ type frameWriter struct {
 func newFrameWriter(dst io.Writer, limit int, stall time.Duration, onFail func(error)) *frameWriter {
 	w := &frameWriter{dst: dst, onFail: onFail, limit: limit, stall: stall,
 		kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	w.try, _ = dst.(TryWriter)
 	w.idle.L = &w.mu
 	w.wg.Add(1)
 	go w.flusher()
@@ -96,6 +110,9 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal bool) error 
 		w.fail(err)
 		return err
 	}
+	if w.try != nil && !w.writing && len(w.buf) == 0 {
+		return w.tryFrame(h, payload, now)
+	}
 	n := len(w.buf)
 	w.buf = append(w.buf, make([]byte, wire.HeaderSize)...)
 	h.Put(w.buf[n:])
@@ -115,6 +132,39 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal bool) error 
 	w.writing = true
 	w.mu.Unlock()
 	return w.flush()
+}
+
+// tryFrame writes a frame straight from the caller's slice if the stream
+// takes it without waiting, and queues it otherwise. w.mu is held, the
+// writer is idle and its buffer empty; tryFrame unlocks.
+func (w *frameWriter) tryFrame(h *wire.Header, payload []byte, now bool) error {
+	w.writing = true
+	w.mu.Unlock()
+	h.Put(w.hdr[:])
+	ok, err := w.try.TryWrite(w.hdr[:], payload)
+	if err != nil {
+		w.fail(err)
+		return err
+	}
+	w.mu.Lock()
+	if !ok {
+		w.buf = append(append(w.buf, w.hdr[:]...), payload...)
+	}
+	if now && len(w.buf) > 0 {
+		w.mu.Unlock()
+		return w.flush() // ours, and whatever others queued meanwhile
+	}
+	w.writing = false
+	w.idle.Broadcast()
+	queued := len(w.buf) > 0
+	w.mu.Unlock()
+	if queued {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }
 
 // settle waits until every queued frame is written, the writer fails, or d

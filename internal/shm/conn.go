@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 )
 
 // chunk is how much a writer copies before publishing, so the reader can
@@ -27,16 +25,21 @@ var (
 // concurrently with each other and with the deadline setters and Close;
 // concurrent Reads (or Writes) are serialized.
 type Conn struct {
-	sock *net.UnixConn
-	mem  []byte // the mapping; unmapped by Close
+	// The reading side, touched by the goroutine reading.
+	rdMu sync.Mutex // held by Read; by Close before unmapping
 	rx   reader
-	tx   writer
 	rd   side // waiting for data: sleeps on rx's dataWait word
-	wr   side // waiting for room: sleeps on tx's roomWait word
-	cpu  cpuHints
+	_    [lineSize]byte
 
-	rdMu   sync.Mutex   // held by Read; by Close before unmapping
-	wrMu   sync.Mutex   // held by Write; by Close before unmapping
+	// The writing side, touched by the goroutine writing.
+	wrMu sync.Mutex // held by Write; by Close before unmapping
+	tx   writer
+	wr   side // waiting for room: sleeps on tx's roomWait word
+	_    [lineSize]byte
+
+	sock   *net.UnixConn
+	mem    []byte // the mapping; unmapped by Close
+	cpu    cpuHints
 	memMu  sync.RWMutex // held shared by kicks, exclusively by Close to unmap
 	closed atomic.Bool
 	gone   atomic.Bool // the socket closed: the peer ended or died
@@ -58,9 +61,9 @@ func newConn(sock *net.UnixConn, mem []byte, l layout, endpoint bool) *Conn {
 	c := &Conn{sock: sock, mem: mem}
 	c.rx = reader{ring: newRing(mem, l, in)}
 	c.tx = writer{ring: newRing(mem, l, out)}
-	c.rd.word = c.rx.dataWait
-	c.wr.word = c.tx.roomWait
-	c.rd.spin.budget, c.wr.spin.budget = spinMax, spinMax
+	c.rd.word, c.rd.bell = c.rx.dataWait, make(chan struct{}, 1)
+	c.wr.word, c.wr.bell = c.tx.roomWait, make(chan struct{}, 1)
+	c.rd.spin.budget, c.wr.spin.budget = DefaultMaxSpin, DefaultMaxSpin
 	c.cpu = cpuHints{mine: cpuWord(mem, endpoint), peer: cpuWord(mem, !endpoint)}
 	c.wg.Add(1)
 	go c.watch()
@@ -82,10 +85,8 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, c.rd.fail(err)
 		}
 		if n > 0 {
-			k, wake := c.rx.read(p, n)
-			if wake {
-				futexWake(c.rx.roomWait)
-			}
+			k, how := c.rx.read(p, n)
+			c.wake(c.rx.roomWait, how)
 			return k, nil
 		}
 		if err := c.wait(&c.rd, c.readable, io.EOF); err != nil {
@@ -100,45 +101,6 @@ func (c *Conn) readable() (bool, error) {
 	return n > 0, c.rd.fail(err)
 }
 
-// Write copies p into the outgoing ring, waiting for room as needed, and
-// publishes it in chunks.
-func (c *Conn) Write(p []byte) (int, error) {
-	c.wrMu.Lock()
-	defer c.wrMu.Unlock()
-	if err := c.usable(&c.wr); err != nil {
-		return 0, err
-	}
-	done := 0
-	for done < len(p) {
-		if c.gone.Load() {
-			return done, errPeerClosed
-		}
-		room, err := c.tx.room()
-		if err != nil {
-			return done, c.wr.fail(err)
-		}
-		if room == 0 {
-			if err := c.wait(&c.wr, c.writable, errPeerClosed); err != nil {
-				return done, err
-			}
-			continue
-		}
-		n := int(min(room, chunk, uint64(len(p)-done)))
-		c.tx.write(p[done:done+n], c.tx.pos)
-		if c.tx.publish(c.tx.pos + uint64(n)) {
-			futexWake(c.tx.dataWait)
-		}
-		done += n
-	}
-	return done, nil
-}
-
-// writable is Write's wait condition.
-func (c *Conn) writable() (bool, error) {
-	n, err := c.tx.room()
-	return n > 0, c.wr.fail(err)
-}
-
 // usable reports why an operation on s may not start. A ring found
 // corrupt stays so; the other direction may still carry a goodbye.
 func (c *Conn) usable(s *side) error {
@@ -151,96 +113,25 @@ func (c *Conn) usable(s *side) error {
 	return s.expired()
 }
 
-// SetDeadline implements net.Conn.
-func (c *Conn) SetDeadline(t time.Time) error {
-	c.rd.setDeadline(t)
-	c.wr.setDeadline(t)
-	return c.kick(&c.rd, &c.wr)
-}
-
-// SetReadDeadline implements net.Conn. A Read waiting meanwhile sees it.
-func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.rd.setDeadline(t)
-	return c.kick(&c.rd)
-}
-
-// SetWriteDeadline implements net.Conn. A Write waiting meanwhile sees it.
-func (c *Conn) SetWriteDeadline(t time.Time) error {
-	c.wr.setDeadline(t)
-	return c.kick(&c.wr)
-}
-
-// kick wakes waiters on the given sides, unless the region is gone.
-func (c *Conn) kick(sides ...*side) error {
-	c.memMu.RLock()
-	defer c.memMu.RUnlock()
-	if c.mem == nil {
-		return errClosed
-	}
-	for _, s := range sides {
-		s.kick()
-	}
-	return nil
-}
-
 // LocalAddr is the socket's local address.
 func (c *Conn) LocalAddr() net.Addr { return c.sock.LocalAddr() }
 
 // RemoteAddr is the socket's remote address.
 func (c *Conn) RemoteAddr() net.Addr { return c.sock.RemoteAddr() }
 
-// Close closes the socket (telling the peer), wakes and waits out any Read
-// or Write in progress, unmaps the region and waits for the watcher. A
-// second Close returns net.ErrClosed.
-func (c *Conn) Close() error {
-	err := errClosed
-	c.closeOnce.Do(func() {
-		c.closed.Store(true)
-		c.kick(&c.rd, &c.wr)
-		c.closeErr = c.sock.Close()
-		c.quiesce(&c.rdMu, &c.rd)
-		c.quiesce(&c.wrMu, &c.wr)
-		c.memMu.Lock()
-		unmap(c.mem)
-		c.mem = nil
-		c.memMu.Unlock()
-		c.rdMu.Unlock()
-		c.wrMu.Unlock()
-		c.wg.Wait()
-		err = c.closeErr
-	})
-	return err
-}
-
-// quiesce takes mu once the operation holding it has left, kicking its
-// side until it does (a peer may re-arm the wait word behind a kick).
-func (c *Conn) quiesce(mu *sync.Mutex, s *side) {
-	for !mu.TryLock() {
-		c.kick(s)
-		time.Sleep(20 * time.Microsecond)
+// Buffered reports how many bytes Read would return without waiting. With
+// it Conn is a session.CheapReader: reads cost no system call, so the
+// session reads frames exactly, each payload straight from the ring into
+// its destination, and asks Buffered whether more input waits.
+func (c *Conn) Buffered() int {
+	c.rdMu.Lock()
+	defer c.rdMu.Unlock()
+	if c.closed.Load() || c.rd.broken() != nil {
+		return 0
 	}
-}
-
-// watch reads the socket until it ends: the peer closed its end or died.
-// Nothing may arrive on it after the upgrade; anything that does is a
-// protocol violation and ends the connection too.
-func (c *Conn) watch() {
-	defer c.wg.Done()
-	var b [1]byte
-	for {
-		n, err := c.sock.Read(b[:])
-		if n > 0 {
-			c.rd.fail(corrupt("data on the socket after the upgrade"))
-			break
-		}
-		if os.IsTimeout(err) {
-			c.sock.SetReadDeadline(time.Time{}) // left from the handshake
-			continue
-		}
-		if err != nil {
-			break
-		}
+	n, err := c.rx.available()
+	if err != nil {
+		return 0 // Read reports it
 	}
-	c.gone.Store(true)
-	c.kick(&c.rd, &c.wr)
+	return int(n)
 }

@@ -24,8 +24,9 @@
 //
 //	0    head     bytes written so far by the producer (uint64, free-running)
 //	128  tail     bytes read so far by the consumer (uint64, free-running)
-//	256  dataWait non-zero while the consumer sleeps waiting for data (futex)
-//	384  roomWait non-zero while the producer sleeps waiting for room (futex)
+//	256  dataWait how the consumer sleeps waiting for data: 0 awake,
+//	              1 in a futex wait, 2 parked until a doorbell
+//	384  roomWait the same for the producer waiting for room
 //
 // # Trust
 //
@@ -42,11 +43,15 @@
 //
 // # Waiting
 //
-// A reader or writer that must wait spins for a bounded, adaptive time,
-// then sleeps on a futex word in the region. It does not spin at all when
-// the peer's CPU hint names its own CPU: the peer cannot run until it
-// stops. The other side wakes it with
-// at most one system call per sleep: only when the word says someone
-// sleeps, and only the first publication after it. Deadlines, Close and the
-// peer's death (its socket closing) wake a sleeper too.
+// A reader or writer that must wait spins for a bounded, adaptive time
+// (spin.go), then sleeps on a futex word in the region; after a few
+// milliseconds it parks its goroutine instead, to be woken by a doorbell
+// byte on the socket, so that idle connections hold no threads
+// (doorbell.go). It does not spin at all while the peer's CPU hint names
+// its own CPU — the peer cannot run until it stops — and tries to move
+// itself to another CPU instead (cpuhint.go, affinity_linux.go). The other
+// side wakes a sleeper with at most one system call per sleep: only when
+// the word says someone sleeps, and only the first publication after it.
+// Deadlines, Close and the peer's death (its socket closing) wake a
+// sleeper too.
 package shm

@@ -12,12 +12,20 @@ import (
 	"time"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/session"
 	"github.com/postbox-ipc/postbox/internal/shm"
 	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/wire"
 )
 
 // End-to-end tests of the upgrade against real endpoints.
+
+// The session writes frames straight into the ring when there is room,
+// and reads them straight out.
+var (
+	_ session.TryWriter   = (*shm.Conn)(nil)
+	_ session.CheapReader = (*shm.Conn)(nil)
+)
 
 func echo(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
 	return postbox.Reply{Result: m.W, Data: m.Data}, nil

@@ -19,7 +19,5 @@ func FailRegions() (restore func()) {
 func ScribbleHead(c net.Conn, v uint64) {
 	sc := c.(*Conn)
 	sc.tx.head.Store(v)
-	if sc.tx.dataWait.Swap(0) != 0 {
-		futexWake(sc.tx.dataWait)
-	}
+	sc.wake(sc.tx.dataWait, takeWaiter(sc.tx.dataWait))
 }

@@ -65,14 +65,31 @@ func (r *reader) available() (uint64, error) {
 }
 
 // read copies min(len(p), avail) bytes out of the ring, publishes the new
-// tail, and reports whether the producer asked to be woken for room.
-// avail must come from available.
-func (r *reader) read(p []byte, avail uint64) (int, bool) {
+// tail, and returns how the producer waits for room, which it clears
+// (awake: nobody to wake). avail must come from available.
+func (r *reader) read(p []byte, avail uint64) (int, uint32) {
 	n := min(uint64(len(p)), avail)
 	r.copyOut(p[:n])
 	r.pos += n
 	r.tail.Store(r.pos)
-	return int(n), r.roomWait.Load() != 0 && r.roomWait.Swap(0) != 0
+	return int(n), takeWaiter(r.roomWait)
+}
+
+// Wait word values: how the side that waits on the word sleeps.
+const (
+	awake   = 0 // not sleeping: spinning, or not waiting at all
+	futexed = 1 // in a futex wait on the word: wake it with FUTEX_WAKE
+	parked  = 2 // parked on the socket: wake it with a doorbell byte
+)
+
+// takeWaiter clears a wait word the peer sleeps on and returns how it
+// sleeps. The load first keeps the common case — nobody asleep — free of
+// a locked instruction.
+func takeWaiter(w *atomic.Uint32) uint32 {
+	if w.Load() == awake {
+		return awake
+	}
+	return w.Swap(awake)
 }
 
 // copyOut copies len(p) ≤ size bytes from the ring at the tail.
@@ -85,17 +102,24 @@ func (r *reader) copyOut(p []byte) {
 // writer is the producing end of a ring. One goroutine uses it at a time.
 type writer struct {
 	ring
-	pos uint64 // bytes produced; authoritative, never read back from the region
+	pos  uint64 // bytes produced; authoritative, never read back from the region
+	seen uint64 // the consumer's tail as last loaded and checked
 }
 
-// room loads the consumer's tail once and returns how many bytes may be
-// written, or ErrRingCorrupt when the tail is out of range.
-func (w *writer) room() (uint64, error) {
+// room returns how many bytes may be written: from the tail last seen
+// when that leaves at least want bytes (the tail's cache line then stays
+// with the consumer), otherwise from the tail loaded afresh — once, and
+// checked: ErrRingCorrupt when it is out of range.
+func (w *writer) room(want uint64) (uint64, error) {
+	if free := w.size() - (w.pos - w.seen); free >= want {
+		return free, nil
+	}
 	t := w.tail.Load()
 	used := w.pos - t // wraps to a huge value if the tail passed the head
 	if used > w.size() {
 		return 0, corrupt("tail %d is %d bytes behind head %d in a %d-byte ring", t, int64(used), w.pos, w.size())
 	}
+	w.seen = t
 	return w.size() - used, nil
 }
 
@@ -107,10 +131,10 @@ func (w *writer) write(p []byte, at uint64) {
 	copy(w.data, p[n:])
 }
 
-// publish makes the bytes up to pos visible to the consumer and reports
-// whether the consumer asked to be woken for data.
-func (w *writer) publish(pos uint64) bool {
+// publish makes the bytes up to pos visible to the consumer and returns
+// how the consumer waits for data, which it clears.
+func (w *writer) publish(pos uint64) uint32 {
 	w.pos = pos
 	w.head.Store(pos)
-	return w.dataWait.Load() != 0 && w.dataWait.Swap(0) != 0
+	return takeWaiter(w.dataWait)
 }

@@ -37,7 +37,7 @@ func TestRingWraps(t *testing.T) {
 	sent := 0
 	buf := make([]byte, 3*MinRingSize)
 	for len(got) < len(src) {
-		if room, err := w.room(); err != nil {
+		if room, err := w.room(1); err != nil {
 			t.Fatal(err)
 		} else if n := min(int(room), len(src)-sent, rng.IntN(MinRingSize)+1); n > 0 {
 			w.write(src[sent:sent+n], w.pos)
@@ -61,7 +61,7 @@ func TestRingWraps(t *testing.T) {
 func TestRingRejectsBadIndices(t *testing.T) {
 	mem, l := heapRegion(MinRingSize)
 	w, r := ringPair(mem, l)
-	r.pos, w.pos = 10000, 10000
+	r.pos, w.pos, w.seen = 10000, 10000, 10000
 	for _, tc := range []struct {
 		name       string
 		head, tail uint64
@@ -81,7 +81,7 @@ func TestRingRejectsBadIndices(t *testing.T) {
 			r.head.Store(tc.head)
 			w.tail.Store(tc.tail)
 			_, rerr := r.available()
-			_, werr := w.room()
+			_, werr := w.room(MinRingSize + 1) // more than a ring: always loads the tail
 			checkIndexErr(t, "reader", rerr, tc.readerOK)
 			checkIndexErr(t, "writer", werr, tc.writerOK)
 		})

@@ -16,6 +16,7 @@ func now() int64 { return int64(time.Since(epoch)) }
 // end sleeps on, its deadline and its spin policy.
 type side struct {
 	word     *atomic.Uint32 // in shared memory; cleared (and woken) by whoever wants us up
+	bell     chan struct{}  // a parked sleeper waits on it; see doorbell.go
 	deadline atomic.Int64   // monotonic ns since epoch; 0 for none
 	spin     spinner        // used only by the goroutine that waits
 	bad      atomic.Value   // error: this direction's ring broke an invariant
@@ -65,10 +66,22 @@ func (s *side) timeout(max time.Duration) time.Duration {
 	return max
 }
 
-// kick wakes this end if it sleeps on the word, so that it re-checks its
-// deadline and the connection's state.
+// kick wakes this end if it sleeps, so that it re-checks its deadline and
+// the connection's state.
 func (s *side) kick() {
-	if s.word.Swap(0) != 0 {
+	switch s.word.Swap(awake) {
+	case awake:
+	case parked:
+		s.ringBell()
+	default:
 		futexWake(s.word)
+	}
+}
+
+// ringBell wakes this end's parked sleeper, if any.
+func (s *side) ringBell() {
+	select {
+	case s.bell <- struct{}{}:
+	default:
 	}
 }

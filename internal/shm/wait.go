@@ -10,11 +10,28 @@ import (
 // most that; a sleeper whose futex keeps returning at once (a peer flipping
 // the word) backs off to polling instead of burning a CPU.
 const (
+	parkAfter  = 5 * time.Millisecond
 	maxSleep   = time.Second
 	quickWake  = 20 * time.Microsecond
 	quickLimit = 100
 	backoff    = time.Millisecond
 )
+
+// singleP: the process runs goroutines on one P (GOMAXPROCS=1, as in a
+// container limited to one CPU). A futex wait would hold that only P, and
+// with it every other goroutine of the process, until sysmon retakes it;
+// so such a process lets its other goroutines run first, and parks instead
+// if any did.
+var singleP = runtime.GOMAXPROCS(0) == 1
+
+// othersRan yields the P and reports whether other goroutines ran
+// meanwhile. (With more Ps this Gosched would cost more than it saves: it
+// sends idle Ps looking for work.)
+func othersRan() bool {
+	t := now()
+	runtime.Gosched()
+	return now()-t >= int64(busyYield)
+}
 
 // cond reports whether a wait is over, or an error that ends it (a corrupt
 // ring).
@@ -22,17 +39,17 @@ type cond func() (bool, error)
 
 // wait blocks until ready holds, returning nil, or until it fails, the
 // side's deadline passes, the connection closes, or the peer is gone
-// (returning gone). It busy-spins for the side's adaptive budget (not at
-// all while the peer shares this CPU), lets other goroutines run once (the
-// peer may be one of them), then sleeps on the side's futex word.
+// (returning gone). It busy-spins for the side's adaptive budget — not at
+// all while the peer shares this CPU, and giving other goroutines of the
+// process a turn every spinShare — then sleeps (see sleep).
 func (c *Conn) wait(s *side, ready cond, gone error) error {
 	start := now()
-	budget := int64(s.spin.budget)
+	budget := min(int64(s.spin.budget), maxSpin.Load())
 	shared := c.cpu.publish()
 	if shared {
 		budget = 0
 	}
-	for i := 0; ; i++ {
+	for i, yielded := 0, start; ; i++ {
 		if ok, err := ready(); ok || err != nil {
 			s.spin.observe(time.Duration(now() - start))
 			return err
@@ -41,42 +58,72 @@ func (c *Conn) wait(s *side, ready cond, gone error) error {
 			if err := c.state(s, ready, gone); err != nil {
 				return err
 			}
-			if now()-start >= budget {
+			t := now()
+			if t-start >= budget {
 				break
+			}
+			if t-yielded >= int64(spinShare) {
+				// Other goroutines of this process may need the CPU. If
+				// they did, spinning only takes it from them: sleep.
+				runtime.Gosched()
+				if yielded = now(); yielded-t >= int64(busyYield) {
+					s.spin.observe(time.Duration(yielded - t + budget))
+					break
+				}
 			}
 		}
 		cpuRelax()
 	}
-	runtime.Gosched()
-	err := c.sleep(s, ready, gone)
+	err := c.sleep(s, ready, gone, singleP && othersRan())
 	if err == nil && !shared {
 		s.spin.observe(time.Duration(now() - start))
 	}
 	return err
 }
 
-// sleep waits on the side's futex word. The other end clears the word and
-// wakes it after publishing; so do Close, deadlines and the liveness
-// watcher.
-func (c *Conn) sleep(s *side, ready cond, gone error) error {
+// sleep waits for the other end to clear the side's wait word and wake it
+// (as it does after publishing; so do Close, deadlines and the liveness
+// watcher): first in a futex wait, which wakes fastest but holds a thread,
+// then, after parkAfter — or at once when told to (park) or when enough
+// of the process's Ps are held so already — in a park on the side's
+// doorbell, which holds none.
+func (c *Conn) sleep(s *side, ready cond, gone error, park bool) error {
 	quick := 0
-	for {
-		s.word.Store(1)
+	futex := !park && futexSlots.take()
+	defer func() {
+		if futex {
+			futexSlots.give()
+		}
+	}()
+	for start := now(); ; {
+		how := uint32(futexed)
+		if futex && now()-start >= int64(parkAfter) {
+			futexSlots.give()
+			futex = false
+		}
+		if !futex {
+			how = parked
+		}
+		s.word.Store(how)
 		ok, err := ready()
 		if err == nil && !ok {
 			err = c.state(s, ready, gone)
 		}
 		if ok || err != nil {
-			s.word.Store(0)
+			s.word.Store(awake)
 			return err
 		}
 		d := s.timeout(maxSleep)
 		if d <= 0 {
 			continue // state reports the deadline
 		}
+		if how == parked {
+			s.park(d)
+			continue
+		}
 		t := now()
-		futexWait(s.word, 1, d)
-		c.cpu.publish()
+		futexWait(s.word, futexed, min(d, parkAfter))
+		c.cpu.record() // the futex may have woken this thread elsewhere
 		if now()-t >= int64(quickWake) {
 			quick = 0
 		} else if quick++; quick > quickLimit {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -104,24 +105,31 @@ func futexPeer(string) error {
 
 func benchBareSpin(b *testing.B) {
 	p := newPingPong(b, "spin")
-	b.ResetTimer()
-	for i := uint32(1); i <= uint32(b.N); i++ {
+	i := uint32(0)
+	measure(b, func() {
+		i++
 		p.ping.Store(i)
 		for p.pong.Load() != i {
 		}
-	}
+	})
 }
 
-func benchBareFutex(b *testing.B) {
+func benchBareFutex(b *testing.B, gap time.Duration) {
 	p := newPingPong(b, "futex")
-	b.ResetTimer()
-	for i := uint32(1); i <= uint32(b.N); i++ {
+	i := uint32(0)
+	pingPong := func() {
+		i++
 		p.ping.Store(i)
 		futexWake(p.ping)
 		for v := p.pong.Load(); v != i; v = p.pong.Load() {
 			futexWait(p.pong, v)
 		}
 	}
+	if gap == 0 {
+		measure(b, pingPong)
+		return
+	}
+	measureGaps(b, gap, pingPong)
 }
 
 // unixPeer serves Unix-socket connections at path with serve.
@@ -181,42 +189,37 @@ func dialUnixPeer(b *testing.B, role string) *net.UnixConn {
 func benchRawUnixRTT(b *testing.B) {
 	c := dialUnixPeer(b, "unix-echo")
 	buf := make([]byte, 64)
-	b.ResetTimer()
-	for range b.N {
+	measure(b, func() {
 		if _, err := c.Write(buf); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := io.ReadFull(c, buf); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 func benchRawUnixStream(b *testing.B, size int) {
 	c := dialUnixPeer(b, "unix-sink")
 	buf := make([]byte, size)
-	b.SetBytes(int64(size))
-	b.ResetTimer()
-	for range b.N {
+	write := func() {
 		if _, err := c.Write(buf); err != nil {
 			b.Fatal(err)
 		}
 	}
-	c.CloseWrite()
-	var ack [8]byte
-	if _, err := io.ReadFull(c, ack[:]); err != nil {
-		b.Fatal(err)
-	}
-	if got := binary.LittleEndian.Uint64(ack[:]); got != uint64(b.N*size) {
-		b.Fatal(errors.New("sink got the wrong count"), got)
-	}
+	stream(b, size, write, func() {
+		c.CloseWrite()
+		var ack [8]byte
+		if _, err := io.ReadFull(c, ack[:]); err != nil {
+			b.Fatal(err)
+		}
+		if got := binary.LittleEndian.Uint64(ack[:]); got != uint64(b.N*size) {
+			b.Fatal(errors.New("sink got the wrong count"), got)
+		}
+	})
 }
 
 func benchCopy(b *testing.B, size int) {
 	src, dst := make([]byte, size), make([]byte, size)
-	b.SetBytes(int64(size))
-	b.ResetTimer()
-	for range b.N {
-		copy(dst, src)
-	}
+	stream(b, size, func() { copy(dst, src) }, func() {})
 }

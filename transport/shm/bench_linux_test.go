@@ -5,17 +5,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/shm"
 )
 
 // Benchmarks: Postbox over shm and over unix beside the raw baselines, all
 // between two processes. Run them together (see docs/BENCHMARKS.md):
 //
 //	go test -run '^$' -bench . ./transport/shm/
+
+const (
+	envNoSpin = "POSTBOX_SHM_BENCH_NOSPIN" // a helper endpoint that never spins
+	envRing   = "POSTBOX_SHM_BENCH_RING"   // the helper endpoint's ring size in bytes
+)
 
 func init() {
 	helpers["endpoint"] = endpointPeer
@@ -24,6 +31,9 @@ func init() {
 // endpointPeer listens at addr and answers every message with its own
 // data — except idBlock, which prints "handling" and never returns.
 func endpointPeer(addr string) error {
+	if os.Getenv(envNoSpin) != "" {
+		shm.SetMaxSpin(0)
+	}
 	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
 		if m.ID == idBlock {
 			fmt.Println("handling")
@@ -31,7 +41,11 @@ func endpointPeer(addr string) error {
 		}
 		return postbox.Reply{Result: m.W, Data: m.Data}, nil
 	})
-	ep, err := postbox.Listen(addr, h)
+	var opts []postbox.ListenOption
+	if n, _ := strconv.Atoi(os.Getenv(envRing)); n > 0 {
+		opts = append(opts, func(lc *postbox.ListenConfig) { lc.ShmRingSize = n })
+	}
+	ep, err := postbox.Listen(addr, h, opts...)
 	if err != nil {
 		return err
 	}
@@ -41,11 +55,9 @@ func endpointPeer(addr string) error {
 
 // dialPeer starts an endpoint in a helper process and dials it over scheme.
 func dialPeer(b *testing.B, scheme string) *postbox.Conn {
-	dir := shortPath(b, "")
-	name := fmt.Sprintf("bench%d", time.Now().UnixNano()%1e6)
-	b.Setenv("XDG_RUNTIME_DIR", dir)
-	startHelper(b, "endpoint", scheme+":"+name)
-	c, err := postbox.Dial(context.Background(), scheme+":"+name)
+	b.Setenv("XDG_RUNTIME_DIR", shortPath(b, ""))
+	startHelper(b, "endpoint", scheme+":bench")
+	c, err := postbox.Dial(context.Background(), scheme+":bench")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,64 +65,93 @@ func dialPeer(b *testing.B, scheme string) *postbox.Conn {
 	return c
 }
 
-func benchSend(b *testing.B, scheme string, gap time.Duration) {
-	c := dialPeer(b, scheme)
+// send64 returns a function sending 64 bytes over c and checking the echo.
+func send64(b *testing.B, c *postbox.Conn) func() {
 	ctx := context.Background()
 	m := postbox.Message{ID: postbox.User, Data: make([]byte, 64)}
-	for range 100 { // warm up: map the rings' first pages, settle the spinners
-		if _, err := c.Send(ctx, m); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var total time.Duration
-	b.ResetTimer()
-	for range b.N {
-		if gap > 0 {
-			time.Sleep(gap) // long enough for the endpoint to fall asleep
-		}
-		t := time.Now()
+	return func() {
 		rep, err := c.Send(ctx, m)
-		total += time.Since(t)
 		if err != nil || len(rep.Data) != 64 {
 			b.Fatal(err, len(rep.Data))
 		}
 	}
-	if gap > 0 {
-		b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/op")
+}
+
+func benchSend(b *testing.B, scheme string) {
+	send := send64(b, dialPeer(b, scheme))
+	for range 1000 { // warm up: fault in the rings' first pages, settle the spinners
+		send()
 	}
+	measure(b, send)
+}
+
+// benchSendNoSpin: neither end ever spins, so every message finds its
+// receiver asleep on a futex — the same work as the bare futex ping-pong.
+func benchSendNoSpin(b *testing.B) {
+	b.Setenv(envNoSpin, "1")
+	defer shm.SetMaxSpin(shm.SetMaxSpin(0))
+	benchSend(b, "shm")
+}
+
+// benchSendIdle sends after a pause long enough for the endpoint to stop
+// spinning and sleep, and reports the time of the Send alone.
+func benchSendIdle(b *testing.B, gap time.Duration) {
+	send := send64(b, dialPeer(b, "shm"))
+	send()
+	measureGaps(b, gap, send)
+}
+
+// measureGaps times op alone after each of b.N pauses of gap, reporting
+// the mean as ns/op and the median as p50-ns/op.
+func measureGaps(b *testing.B, gap time.Duration, op func()) {
+	per := make([]float64, 0, b.N)
+	var total time.Duration
+	b.ResetTimer()
+	for range b.N {
+		time.Sleep(gap)
+		t := time.Now()
+		op()
+		d := time.Since(t)
+		total += d
+		per = append(per, float64(d))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/op")
+	report(b, per)
 }
 
 func benchPostStream(b *testing.B, scheme string, size int) {
 	c := dialPeer(b, scheme)
 	ctx := context.Background()
 	m := postbox.Message{ID: postbox.User, Data: make([]byte, size)}
+	post := func() {
+		if err := c.Post(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+	}
 	for range 100 {
-		if err := c.Post(ctx, m); err != nil {
-			b.Fatal(err)
-		}
+		post()
 	}
 	if err := c.Flush(ctx); err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(size))
-	b.ResetTimer()
-	for range b.N {
-		if err := c.Post(ctx, m); err != nil {
+	stream(b, size, post, func() {
+		if err := c.Flush(ctx); err != nil {
 			b.Fatal(err)
 		}
-	}
-	if err := c.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
+	})
 }
 
+// BenchmarkRoundTrip64: a 64-byte message and its 64-byte answer.
 func BenchmarkRoundTrip64(b *testing.B) {
 	b.Run("bare-spin", benchBareSpin)
-	b.Run("bare-futex", benchBareFutex)
+	b.Run("bare-futex", func(b *testing.B) { benchBareFutex(b, 0) })
 	b.Run("raw-unix", benchRawUnixRTT)
-	b.Run("postbox-unix", func(b *testing.B) { benchSend(b, "unix", 0) })
-	b.Run("shm-active", func(b *testing.B) { benchSend(b, "shm", 0) })
-	b.Run("shm-asleep", func(b *testing.B) { benchSend(b, "shm", 2*time.Millisecond) })
+	b.Run("postbox-unix", func(b *testing.B) { benchSend(b, "unix") })
+	b.Run("shm-active", func(b *testing.B) { benchSend(b, "shm") })
+	b.Run("shm-asleep", benchSendNoSpin)
+	b.Run("bare-futex-idle", func(b *testing.B) { benchBareFutex(b, time.Millisecond) })
+	b.Run("shm-idle", func(b *testing.B) { benchSendIdle(b, time.Millisecond) })
 }
 
 var streamSizes = []struct {
@@ -118,6 +159,8 @@ var streamSizes = []struct {
 	size int
 }{{"4KiB", 4 << 10}, {"64KiB", 64 << 10}, {"1MiB", 1 << 20}}
 
+// BenchmarkStream: Posts back to back, against a raw Unix-socket stream
+// of the same write size and a single-threaded copy.
 func BenchmarkStream(b *testing.B) {
 	for _, s := range streamSizes {
 		b.Run("raw-unix/"+s.name, func(b *testing.B) { benchRawUnixStream(b, s.size) })

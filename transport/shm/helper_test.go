@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +15,24 @@ import (
 // from helpers. Each prints "ready" (and perhaps more words) on stdout once
 // set up, then works until killed.
 const (
-	envHelper = "POSTBOX_SHM_HELPER"
-	envArg    = "POSTBOX_SHM_HELPER_ARG"
+	envHelper  = "POSTBOX_SHM_HELPER"
+	envArg     = "POSTBOX_SHM_HELPER_ARG"
+	envProfile = "POSTBOX_SHM_HELPER_CPUPROFILE" // write the helper's CPU profile of its first 5s here
 )
+
+// profile starts a CPU profile into path and returns its stop function.
+func profile(path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return func() {}
+	}
+	pprof.StartCPUProfile(f)
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
 
 // helpers maps a role to its main function; platform files add theirs.
 var helpers = map[string]func(arg string) error{}
@@ -32,6 +48,13 @@ func runChild() bool {
 	if !ok {
 		fmt.Fprintln(os.Stderr, "no helper", role)
 		os.Exit(2)
+	}
+	if path := os.Getenv(envProfile); path != "" {
+		stop := profile(path)
+		go func() { // helpers run until killed: profile for a while, then save
+			time.Sleep(5 * time.Second)
+			stop()
+		}()
 	}
 	if err := run(os.Getenv(envArg)); err != nil {
 		fmt.Fprintln(os.Stderr, "helper", role+":", err)
