@@ -49,14 +49,7 @@ var _ = add("ConnCloseDuringSends", func(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	var o sendOutcomes
-	var wg sync.WaitGroup
-	for i := range int64(n) {
-		wg.Go(func() {
-			rep, err := c.Send(testCtx(t), postbox.Message{ID: idSleep, W: 1, L: i})
-			o.add(rep, err, i, func(err error) bool { return errors.Is(err, postbox.ErrClosed) })
-		})
-	}
+	o, wg := inFlight(t, c, n, idSleep, isClosed)
 	time.Sleep(20 * time.Millisecond)
 	start := time.Now()
 	err1 := c.Close()
@@ -102,6 +95,7 @@ var _ = add("ConnCloseBoundedWithStuckReceiver", func(t *testing.T, s *suite) {
 	t.Cleanup(func() { c.Close() }) // if the test ends early; Close is idempotent
 	if rx.proc != nil {
 		if thaw, err = rx.proc.freeze(); err != nil {
+			fg.result(t, 0, "skipped: %v", err)
 			t.Skip(err)
 		}
 		defer thaw()
@@ -112,20 +106,13 @@ var _ = add("ConnCloseBoundedWithStuckReceiver", func(t *testing.T, s *suite) {
 			accepted++
 		}
 	}
-	var o sendOutcomes
-	var wg sync.WaitGroup
-	for i := range int64(10) {
-		wg.Go(func() {
-			rep, err := c.Send(testCtx(t), postbox.Message{ID: idEcho, L: i})
-			o.add(rep, err, i, func(err error) bool { return errors.Is(err, postbox.ErrClosed) })
-		})
-	}
+	o, wg := inFlight(t, c, 10, idEcho, isClosed)
 	time.Sleep(20 * time.Millisecond)
 	start := time.Now()
 	err1 := c.Close()
 	took := time.Since(start)
 	err2 := c.Close()
-	settled := waitTimeout(&wg, closeBound)
+	settled := waitTimeout(wg, closeBound)
 	var le *postbox.LostError
 	var lost int64
 	if errors.As(err1, &le) {
@@ -150,6 +137,23 @@ var _ = add("ConnCloseBoundedWithStuckReceiver", func(t *testing.T, s *suite) {
 		t.Errorf("%d of 10 pending Sends failed with ErrClosed (first other: %v)", o.closed, o.firstBad)
 	}
 })
+
+// inFlight starts n Sends of message id (W 1: a handler that sleeps
+// sleeps 1 ms) on c, each tagged L = its number, and counts how they end:
+// their own answer, an error okErr accepts, or otherwise.
+func inFlight(t *testing.T, c *postbox.Conn, n int, id uint32, okErr func(error) bool) (*sendOutcomes, *sync.WaitGroup) {
+	o := new(sendOutcomes)
+	wg := new(sync.WaitGroup)
+	for i := range int64(n) {
+		wg.Go(func() {
+			rep, err := c.Send(testCtx(t), postbox.Message{ID: id, W: 1, L: i})
+			o.add(rep, err, i, okErr)
+		})
+	}
+	return o, wg
+}
+
+func isClosed(err error) bool { return errors.Is(err, postbox.ErrClosed) }
 
 // waitTimeout waits for wg for at most d, and reports whether it finished.
 func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {

@@ -29,6 +29,7 @@ type Figure struct {
 	Lost      int64   `json:"lost"`    // messages lost, duplicated or mismatched: 0 or the test fails
 	Seconds   float64 `json:"seconds"`
 	Passed    bool    `json:"passed"`
+	Skipped   bool    `json:"skipped,omitempty"`
 	When      string  `json:"when"`
 }
 
@@ -50,6 +51,7 @@ func (s *suite) record(t *testing.T, format string, a ...any) *figure {
 		fg.mu.Lock()
 		defer fg.mu.Unlock()
 		fg.f.Passed = !t.Failed()
+		fg.f.Skipped = t.Skipped()
 		fg.f.Seconds = time.Since(fg.start).Seconds()
 		fg.f.When = time.Now().UTC().Format(time.RFC3339)
 		writeFigure(t, fg.f)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -165,45 +166,8 @@ var _ = add("ByteASecondHandshake", func(t *testing.T, s *suite) {
 	}
 	defer raw.Close()
 	start := time.Now()
-	cut := make(chan error, 1)
-	go func() {
-		n, err := raw.Read(make([]byte, 64))
-		if n > 0 {
-			err = fmt.Errorf("got %d bytes back", n)
-		}
-		cut <- err
-	}()
 	hello := wire.AppendHello(nil, &wire.Hello{Version: wire.Version, PID: 1, MaxSize: 1 << 20, Name: ep.Name()})
-	sent := 0
-	good := s.dial(t, addr)
-	var readErr error
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-trickle:
-	for sent < len(hello) {
-		if _, err := raw.Write(hello[sent : sent+1]); err != nil {
-			break
-		}
-		sent++
-		if _, err := good.Send(testCtx(t), postbox.Message{ID: idEcho}); err != nil {
-			t.Fatalf("another client while one trickles: %v", err)
-		}
-		select {
-		case readErr = <-cut:
-			break trickle
-		case <-tick.C:
-		}
-	}
-	if sent == len(hello) {
-		t.Fatalf("the whole %d-byte Hello went through, a byte a second, without the endpoint cutting it off", len(hello))
-	}
-	if readErr == nil {
-		select {
-		case readErr = <-cut:
-		case <-time.After(timeout + 5*time.Second):
-			t.Fatal("the connection was never cut")
-		}
-	}
+	sent, readErr := trickle(t, raw, hello, timeout+5*time.Second, s.dial(t, addr))
 	took := time.Since(start)
 	fg.result(t, 0, "cut off after %s and %d of %d bytes (%v); the other client was served throughout", ms(took.Round(time.Millisecond)), sent, len(hello), readErr)
 	if readErr == nil || os.IsTimeout(readErr) {
@@ -213,3 +177,41 @@ trickle:
 		t.Errorf("cut off after %v, want about %v", took, timeout)
 	}
 })
+
+// trickle writes msg to raw a byte a second, while good keeps being
+// answered, until the endpoint ends the connection (within wait of the
+// start). It returns the bytes sent and how the connection ended.
+func trickle(t *testing.T, raw net.Conn, msg []byte, wait time.Duration, good *postbox.Conn) (int, error) {
+	t.Helper()
+	cut := make(chan error, 1)
+	go func() {
+		n, err := raw.Read(make([]byte, 64))
+		if n > 0 {
+			err = fmt.Errorf("got %d bytes back", n)
+		}
+		cut <- err
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	giveUp := time.After(wait)
+	sent := 0
+	for {
+		if sent < len(msg) {
+			if _, err := raw.Write(msg[sent : sent+1]); err == nil {
+				sent++
+			}
+			if _, err := good.Send(testCtx(t), postbox.Message{ID: idEcho}); err != nil {
+				t.Fatalf("another client while one trickles: %v", err)
+			}
+		} else {
+			t.Fatalf("the whole %d-byte message went through, a byte a second, without the endpoint cutting it off", len(msg))
+		}
+		select {
+		case err := <-cut:
+			return sent, err
+		case <-giveUp:
+			t.Fatal("the connection was never cut")
+		case <-tick.C:
+		}
+	}
+}

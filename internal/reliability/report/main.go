@@ -64,8 +64,11 @@ func render(w io.Writer, figs []reliability.Figure) {
 	prev := ""
 	for _, f := range figs {
 		status := "pass"
-		if !f.Passed {
+		switch {
+		case !f.Passed:
 			status = "**FAIL**"
+		case f.Skipped:
+			status = "skipped"
 		}
 		test, params := name(f), cell(f.Params)
 		if test == prev {
