@@ -44,6 +44,9 @@ type Loop struct {
 	base    context.Context
 	stop    context.CancelFunc
 
+	responding atomic.Int64 // answers being handed to transports after their handler
+	drainers   atomic.Int32 // Drain calls waiting
+
 	mu      sync.Mutex
 	work    *sync.Cond // workers wait for ready sources
 	idle    *sync.Cond // Drain waits for empty queues
@@ -147,12 +150,25 @@ func (l *Loop) run(r *Request, canceled error) {
 	if l.closed {
 		dropped = l.dropQueue(s, nil)
 	}
+	l.responding.Add(1)
 	l.settle(s)
 	l.retire(s)
 	l.mu.Unlock()
 	s.resp.Respond(r, rep, err)
 	for _, d := range dropped {
 		s.resp.Respond(d, transport.Reply{}, transport.ErrClosed)
+	}
+	l.responded()
+}
+
+// responded ends a Respond that run counted in l.responding; the last one
+// wakes Drain, which waits for answers to be handed to their transports
+// (so a transport that closes after Drain writes them first).
+func (l *Loop) responded() {
+	if l.responding.Add(-1) == 0 && l.drainers.Load() > 0 {
+		l.mu.Lock()
+		l.idle.Broadcast()
+		l.mu.Unlock()
 	}
 }
 
@@ -217,9 +233,11 @@ func (l *Loop) Drain(ctx context.Context) error {
 		l.mu.Unlock()
 	})
 	defer stop()
+	l.drainers.Add(1)
+	defer l.drainers.Add(-1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for l.queued > 0 || l.running > 0 {
+	for l.queued > 0 || l.running > 0 || l.responding.Load() > 0 {
 		if ctx.Err() != nil {
 			return transport.CtxErr(ctx)
 		}
