@@ -12,7 +12,7 @@ import (
 // a hint; a lie costs speed, nothing else.
 type cpuHints struct {
 	mine, peer *atomic.Uint32
-	stepped    int64 // when this side last stepped aside (see stepAside)
+	stepped    atomic.Int64 // when this side last stepped aside (see stepAside); its reader and writer share it
 }
 
 // stepEvery bounds how often one side moves itself off a shared CPU.
@@ -26,8 +26,7 @@ func (h *cpuHints) publish() (shared bool) {
 	if h.peer.Load() != v {
 		return false
 	}
-	if t := now(); maxSpin.Load() > 0 && t-h.stepped >= int64(stepEvery) {
-		h.stepped = t
+	if t, last := now(), h.stepped.Load(); maxSpin.Load() > 0 && t-last >= int64(stepEvery) && h.stepped.CompareAndSwap(last, t) {
 		if stepAside(v - 1) {
 			return h.peer.Load() == h.record()
 		}
