@@ -49,6 +49,11 @@ type Target struct {
 	Skip map[string]string
 	// Scale multiplies load sizes; 0 means 1 (or 0.25 with -short).
 	Scale float64
+	// PeerDeathBound is how soon the transport notices that the process
+	// at the other end died: zero means 100 ms, what stream transports
+	// promise (the kernel closes the stream); a transport that learns of
+	// it from heartbeats (NATS) says its own.
+	PeerDeathBound time.Duration
 }
 
 // suite is one Run's state, handed to every test.

@@ -51,6 +51,10 @@ type rxConfig struct {
 	QueueBytes  int64 `json:"queue_bytes,omitempty"`
 	Concurrency int   `json:"concurrency,omitempty"`
 	MaxSize     int   `json:"max_size,omitempty"`
+	// Addr, if set, is where to listen instead of the target's address for
+	// the name: the parent's, so that a restarted receiver comes back at
+	// the same address (a TCP port, say).
+	Addr string `json:"addr,omitempty"`
 }
 
 func (c rxConfig) apply(lc *postbox.ListenConfig) {
@@ -93,7 +97,11 @@ func childServe(tg Target, name string, cfg rxConfig) int {
 		tg.Configure(&lc)
 	}
 	cfg.apply(&lc)
-	ep, err := lc.Listen(context.Background(), tg.Addr(name), srv)
+	addr := tg.Addr(name)
+	if cfg.Addr != "" {
+		addr = cfg.Addr
+	}
+	ep, err := lc.Listen(context.Background(), addr, srv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "reliability child:", err)
 		fmt.Println("error", err)

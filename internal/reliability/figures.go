@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -21,11 +22,14 @@ type Figure struct {
 	Transport string  `json:"transport"` // the target's Name
 	Level     string  `json:"level"`
 	Package   string  `json:"package"` // the package whose test ran it, e.g. ./transport/unix
+	Module    string  `json:"module"`  // its module's directory: "." for the core
+	GOOS      string  `json:"goos"`    // where it ran (windows: under Wine here)
 	Params    string  `json:"params"`  // what the test was asked to do
 	Result    string  `json:"result"`  // what came out, with the counts
 	Lost      int64   `json:"lost"`    // messages lost, duplicated or mismatched: 0 or the test fails
 	Seconds   float64 `json:"seconds"`
 	Passed    bool    `json:"passed"`
+	Skipped   bool    `json:"skipped,omitempty"`
 	When      string  `json:"when"`
 }
 
@@ -39,18 +43,27 @@ type figure struct {
 // record starts the figure of test t, described by params.
 func (s *suite) record(t *testing.T, format string, a ...any) *figure {
 	t.Helper()
+	pkg, mod := pkgDir()
 	fg := &figure{start: time.Now(), f: Figure{Test: t.Name(), Transport: s.Target.Name,
-		Level: s.level.String(), Package: pkgDir(), Params: fmt.Sprintf(format, a...)}}
+		Level: s.level.String(), Package: pkg, Module: mod, GOOS: runtime.GOOS, Params: fmt.Sprintf(format, a...)}}
 	t.Logf("params: %s", fg.f.Params)
 	t.Cleanup(func() {
 		fg.mu.Lock()
 		defer fg.mu.Unlock()
 		fg.f.Passed = !t.Failed()
+		fg.f.Skipped = t.Skipped()
 		fg.f.Seconds = time.Since(fg.start).Seconds()
 		fg.f.When = time.Now().UTC().Format(time.RFC3339)
 		writeFigure(t, fg.f)
 	})
 	return fg
+}
+
+// note adds to the parameters, for what the test learned it had to adjust.
+func (fg *figure) note(s string) {
+	fg.mu.Lock()
+	fg.f.Params += s
+	fg.mu.Unlock()
 }
 
 // result sets the outcome, and logs it.
@@ -84,28 +97,43 @@ func writeFigure(t *testing.T, f Figure) {
 	}
 }
 
-// pkgDir is the running test's package directory relative to the module
-// root ("./transport/unix"): go test runs a test binary in its package's
-// directory.
-func pkgDir() string {
+// pkgDir is the running test's package directory relative to the
+// repository's root, the outermost directory with a go.mod ("./transport/unix"),
+// and the directory of its own module relative to the same root ("." for
+// the core, "transport/nats" for a module of its own): go test runs a test
+// binary in its package's directory.
+func pkgDir() (pkg, module string) {
 	wd, err := os.Getwd()
 	if err != nil {
-		return "."
+		return ".", "."
 	}
+	var mods []string // directories with a go.mod, innermost first
 	for dir := wd; ; {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			rel, err := filepath.Rel(dir, wd)
-			if err != nil || rel == "." {
-				return "."
-			}
-			return "./" + filepath.ToSlash(rel)
+			mods = append(mods, dir)
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "."
+			break
 		}
 		dir = parent
 	}
+	if len(mods) == 0 {
+		return ".", "."
+	}
+	root := mods[len(mods)-1]
+	rel := func(dir string) string {
+		r, err := filepath.Rel(root, dir)
+		if err != nil {
+			return "."
+		}
+		return filepath.ToSlash(r)
+	}
+	pkg = rel(wd)
+	if pkg != "." {
+		pkg = "./" + pkg
+	}
+	return pkg, rel(mods[0])
 }
 
 // percentile returns the p-th percentile (0 < p ≤ 100) of sorted ds.

@@ -43,3 +43,14 @@ func pick[T any](l Level, quick, full, nightly T) T {
 	}
 	return quick
 }
+
+// count picks a count for the level, scaled by the target's Scale (a
+// transport that is slow where it is tested, like named pipes under Wine,
+// runs fewer iterations: correctness is tested there, not speed).
+func (s *suite) count(quick, full, nightly int) int {
+	n := pick(s.level, quick, full, nightly)
+	if s.Scale > 0 {
+		n = max(int(float64(n)*s.Scale), 1)
+	}
+	return n
+}

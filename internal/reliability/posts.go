@@ -11,7 +11,7 @@ import (
 )
 
 var _ = add("PostOrder", func(t *testing.T, s *suite) {
-	n := pick(s.level, 200_000, 1_000_000, 5_000_000)
+	n := s.count(200_000, 1_000_000, 5_000_000)
 	fg := s.record(t, "%s Posts on one connection, 16-byte payloads; the receiver checks each is the next of its stream", count(n))
 	rx := s.receiver(t, rxConfig{})
 	c := s.dial(t, rx.addr)
@@ -33,8 +33,8 @@ var _ = add("PostOrder", func(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	lost := int64(n) - st.Posts + st.OutOfOrder
-	fg.result(t, lost, "%s handled, %d out of order, %d missing; %.0f Posts/s (%s)",
-		count(int(st.Posts)), st.OutOfOrder, int64(n)-st.Posts, float64(n)/elapsed.Seconds(), rx.where())
+	fg.result(t, lost, "%s handled, %d out of order, %d missing; %s Posts/s (%s)",
+		count(int(st.Posts)), st.OutOfOrder, int64(n)-st.Posts, count(int(float64(n)/elapsed.Seconds())), rx.where())
 	if st.Posts != int64(n) || st.OutOfOrder != 0 {
 		t.Fatalf("receiver handled %d of %d posts, %d out of order", st.Posts, n, st.OutOfOrder)
 	}

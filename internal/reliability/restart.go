@@ -26,7 +26,7 @@ func (s *suite) startIncarnation(t *testing.T, name string) *incarnation {
 	t.Helper()
 	var in incarnation
 	if s.CrossProcess {
-		p := s.serveChild(t, name, rxConfig{})
+		p := s.serveChild(t, name, rxConfig{Addr: s.Addr(name)})
 		in.addr, in.kill = p.addr, p.kill
 	} else {
 		in.srv = newServer(nil)
@@ -57,7 +57,7 @@ func (s *suite) handled(t *testing.T, in *incarnation) stats {
 
 var _ = add("RestartWhileClientsRun", func(t *testing.T, s *suite) {
 	const clients = 8
-	restarts := pick(s.level, 3, 10, 50)
+	restarts := s.count(3, 10, 50)
 	how := "killed with SIGKILL and started again (a new process taking over the stale name)"
 	if !s.CrossProcess {
 		how = "closed and listened again"
@@ -74,6 +74,10 @@ var _ = add("RestartWhileClientsRun", func(t *testing.T, s *suite) {
 		cs[i] = &rclient{s: s, id: int64(i + 1), addr: in.addr, sentTo: sentTo, stop: &stop, ok: map[int64]int{}}
 		wg.Go(cs[i].run)
 	}
+	t.Cleanup(func() { // should the test end early
+		stop.Store(true)
+		wg.Wait()
+	})
 	for range restarts {
 		waitReconnected(t, cs, in.id)
 		st := s.handled(t, in) // so far: a subset of what was sent to this incarnation
@@ -122,8 +126,16 @@ func waitReconnected(t *testing.T, cs []*rclient, id int64) {
 			}
 		}
 		return true
-	}, "every client reconnected to the new receiver and had %d Sends answered", minAnswered)
+	}, "every client reconnected to the new receiver and had %d Sends answered (so far: %s)", minAnswered, lazy(func() string {
+		tl := sumClients(cs)
+		return fmt.Sprintf("%d answered, errors: %s", tl.sendOK, tl.kinds())
+	}))
 }
+
+// lazy formats as f's result, computed when printed.
+type lazy func() string
+
+func (l lazy) String() string { return l() }
 
 // checkNoReplay fails the test if incarnation id handled a Send that was
 // not sent to it.

@@ -12,7 +12,7 @@ import (
 // a hint; a lie costs speed, nothing else.
 type cpuHints struct {
 	mine, peer *atomic.Uint32
-	stepped    atomic.Int64 // when this side last stepped aside (see stepAside); its reader and writer share it
+	stepped    atomic.Int64 // when this side last stepped aside (see stepAside); read and write waits share it
 }
 
 // stepEvery bounds how often one side moves itself off a shared CPU.

@@ -138,8 +138,13 @@ func (c *conn) send(ctx context.Context, m *postbox.Message, w *waiter, block bo
 		timeout = max(int64(time.Until(dl)), 1)
 	}
 	if err := c.nc.PublishRequest(c.inst, w.reply, appendRequest(m, timeout)); err != nil {
-		c.abandon(seq)
-		return 0, c.publishFailed(err)
+		perr := c.publishFailed(err)
+		if c.abandon(seq) {
+			return 0, perr
+		}
+		// A failing connection (or an answer) already took w and will
+		// finish it: let the caller receive that outcome the usual way,
+		// so w is never reused while a result is on its way to it.
 	}
 	return seq, nil
 }

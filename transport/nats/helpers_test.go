@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 	if helperMain() {
 		return
 	}
-	drivertest.Main(m, target)
+	drivertest.Main(m, target, loadTarget)
 }
 
 // recorder is a handler that remembers what it received.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/postbox-ipc/postbox"
-	"github.com/postbox-ipc/postbox/internal/conformance"
+	"github.com/postbox-ipc/postbox/internal/reliability"
 	"github.com/postbox-ipc/postbox/internal/winapi"
 	"github.com/postbox-ipc/postbox/internal/wintest"
 )
@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) {
 	wintest.Main(m, map[string]func([]string) int{"send": childSend, "hold": childHold}, func() {
 		warmUp()
-		conformance.Main(m, target)
+		reliability.Main(m, target)
 	})
 }
 

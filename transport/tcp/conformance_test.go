@@ -13,6 +13,7 @@ import (
 	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/driver"
 	"github.com/postbox-ipc/postbox/internal/conformance"
+	"github.com/postbox-ipc/postbox/internal/reliability"
 	"github.com/postbox-ipc/postbox/internal/testcert"
 	"github.com/postbox-ipc/postbox/transport/tcp"
 )
@@ -39,7 +40,7 @@ var (
 	}
 )
 
-func TestMain(m *testing.M) { conformance.Main(m, plainTarget, tlsTarget) }
+func TestMain(m *testing.M) { reliability.Main(m, plainTarget, tlsTarget) }
 
 func TestConformance(t *testing.T) {
 	t.Run("plain", func(t *testing.T) { conformance.Run(t, plainTarget) })

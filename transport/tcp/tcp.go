@@ -172,6 +172,10 @@ func dialErr(ctx context.Context, addr string, err error) error {
 		return transport.CtxErr(ctx)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("%w: tcp://%s", transport.ErrNoEndpoint, addr)
+	case errors.Is(err, syscall.ECONNRESET):
+		// The listener went away while the connection was being set up
+		// (its process died with the connection in its backlog).
+		return fmt.Errorf("%w: tcp://%s: %v", transport.ErrNoEndpoint, addr, err)
 	case errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return fmt.Errorf("%w: tcp://%s: %v", transport.ErrNoEndpoint, addr, err)
 	}

@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"syscall"
 
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
@@ -53,6 +55,9 @@ func (t *Transport) clientTLS(ctx context.Context, raw net.Conn, host string, pe
 		if d := tlsDenied(err); d != err {
 			return nil, d
 		}
+		if gone(err) {
+			return nil, fmt.Errorf("%w: the endpoint closed the connection during the TLS handshake: %v", transport.ErrPeerGone, err)
+		}
 		return nil, fmt.Errorf("%w: %w", transport.ErrProtocol, err)
 	}
 	peer.Identity = certIdentity(c.ConnectionState())
@@ -71,4 +76,11 @@ func tlsDenied(err error) error {
 		return fmt.Errorf("%w: %v", transport.ErrDenied, err)
 	}
 	return err
+}
+
+// gone reports an error that means the other end closed or reset the
+// connection, rather than spoke something that is not TLS.
+func gone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
