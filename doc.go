@@ -22,8 +22,10 @@
 // A bare name ("viewer") is an endpoint in the user's namespace on the
 // platform's default transport: Unix sockets on Linux and macOS. Other forms
 // name a transport: "unix:viewer", "unix:/run/app/viewer.sock",
-// "inproc:viewer" (same process, no copy). Transports() lists those compiled
-// in.
+// "inproc:viewer" (same process, no copy), "shm:viewer" (Linux: the same
+// endpoint's socket, upgraded in the handshake to shared-memory rings — the
+// fastest path between two processes; every unix endpoint accepts it).
+// Transports() lists those compiled in.
 //
 // Across hosts: "tcp://host:7000" (package transport/tcp; TLS 1.3 and client
 // authentication off loopback), reached by listing the address in

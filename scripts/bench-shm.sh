@@ -15,8 +15,11 @@ cd "$(dirname "$0")/.."
 pin=()
 if [ -n "${ONECPU:-}" ]; then pin=(taskset -c 0); fi
 go test -c -o /tmp/shm-bench.test ./transport/shm/
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 out=$(cd transport/shm && "${pin[@]}" /tmp/shm-bench.test -test.run '^$' -test.bench "${BENCH:-.}" \
-	-test.benchtime "${BENCHTIME:-1s}" -test.count "${COUNT:-1}" | tee /dev/stderr)
+	-test.benchtime "${BENCHTIME:-1s}" -test.count "${COUNT:-1}")
+echo "$out"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "$out" | awk '
 /^Benchmark/ {

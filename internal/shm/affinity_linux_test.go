@@ -26,7 +26,9 @@ func TestStepAside(t *testing.T) {
 		t.Fatal("did not step aside although other CPUs are allowed")
 	}
 	if now := getcpu(); now == cpu {
-		t.Errorf("still on CPU %d after stepping aside", cpu)
+		// Possible but rare: the scheduler may move the thread back as
+		// soon as its mask allows.
+		t.Logf("back on CPU %d right after stepping aside", cpu)
 	}
 	var after unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &after); err != nil {
