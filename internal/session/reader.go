@@ -10,6 +10,13 @@ import (
 
 const readBufSize = 64 << 10
 
+// growStep bounds how far a payload's buffer is allocated ahead of the bytes
+// that have arrived. A frame header may announce up to MaxSize; a peer that
+// sends one and then trickles the payload (or nothing) holds no more memory
+// than it has sent, plus this. Payloads up to growStep get their whole buffer
+// at once; larger ones double it as it fills.
+const growStep = 1 << 20
+
 // CheapReader is implemented by streams whose reads cost no system call,
 // such as a shared-memory ring. The frame reader then reads no further
 // ahead than the frame it is on, and every payload straight into its
@@ -34,8 +41,9 @@ type frameReader struct {
 	// A payload too large for buf is read straight into its destination.
 	hdr     wire.Header
 	haveHdr bool
-	dst     []byte
-	dstN    int
+	dst     []byte // the payload's buffer so far: len(dst) <= want
+	dstN    int    // bytes of it filled
+	want    int    // the payload's length
 }
 
 func newFrameReader(src io.Reader, max uint32) *frameReader {
@@ -60,12 +68,12 @@ func (f *frameReader) next(alloc func(n int) []byte) (wire.Header, []byte, error
 		}
 		f.r += wire.HeaderSize
 		f.haveHdr = true
-		f.dst, f.dstN = nil, 0
-		if f.hdr.Len > 0 {
-			f.dst = alloc(int(f.hdr.Len))
+		f.dst, f.dstN, f.want = nil, 0, int(f.hdr.Len)
+		if f.want > 0 {
+			f.dst = alloc(min(f.want, growStep))
 		}
 	}
-	if err := f.readPayload(); err != nil {
+	if err := f.readPayload(alloc); err != nil {
 		return wire.Header{}, nil, err
 	}
 	f.haveHdr = false
@@ -73,16 +81,19 @@ func (f *frameReader) next(alloc func(n int) []byte) (wire.Header, []byte, error
 }
 
 // readPayload moves the payload into f.dst: first whatever is buffered, then
-// straight from the stream.
-func (f *frameReader) readPayload() error {
-	for f.dstN < len(f.dst) {
+// straight from the stream, growing f.dst as it fills.
+func (f *frameReader) readPayload(alloc func(n int) []byte) error {
+	for f.dstN < f.want {
+		if f.dstN == len(f.dst) {
+			f.grow(alloc)
+		}
 		if f.r < f.w {
 			n := copy(f.dst[f.dstN:], f.buf[f.r:f.w])
 			f.r += n
 			f.dstN += n
 			continue
 		}
-		if !f.cheap && len(f.dst)-f.dstN < len(f.buf)/2 {
+		if !f.cheap && f.want-f.dstN < len(f.buf)/2 {
 			if err := f.fill(1); err != nil {
 				return err
 			}
@@ -90,11 +101,19 @@ func (f *frameReader) readPayload() error {
 		}
 		n, err := f.src.Read(f.dst[f.dstN:])
 		f.dstN += n
-		if err != nil && f.dstN < len(f.dst) {
+		if err != nil && f.dstN < f.want {
 			return eofIsUnexpected(err)
 		}
 	}
 	return nil
+}
+
+// grow replaces the full f.dst with one twice as long (at most f.want),
+// keeping what it holds.
+func (f *frameReader) grow(alloc func(n int) []byte) {
+	d := alloc(min(f.want, 2*len(f.dst)))
+	copy(d, f.dst[:f.dstN])
+	f.dst = d
 }
 
 // fill makes at least n bytes available in buf[r:w].
