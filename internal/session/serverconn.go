@@ -151,6 +151,10 @@ func (sc *serverConn) handle(rd *reader, h *wire.Header, p []byte) error {
 		return nil
 	case wire.KindSync:
 		return sc.w.frame(&wire.Header{Kind: wire.KindSyncAck, Seq: h.Seq, W: int64(sc.accepted.Load())}, nil, true)
+	case wire.KindGoaway:
+		// The sender is closing and says why: the connection ends as
+		// if it had closed, not as a protocol error.
+		return fmt.Errorf("%w: sender closed the connection: %.*s", transport.ErrPeerGone, maxErrorText, p)
 	}
 	return fmt.Errorf("%w: unexpected %s frame from the sender", transport.ErrProtocol, h.Kind)
 }
