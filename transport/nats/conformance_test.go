@@ -21,7 +21,6 @@ var target = drivertest.Target{
 		"NameInUse": "NATS names are shared on purpose: replicas of one name form a queue group (TestReplicasShareTheLoad)",
 		// Reliability suite.
 		"QuotaConns":              "an endpoint on NATS has no connections to bound: its senders connect to the NATS server, whose own limits apply",
-		"SenderKilledWithPending": "known gap (docs/RELIABILITY.md): an endpoint on NATS cannot tell that a sender died, so it keeps that sender's queue and runs its pending Sends, and a running handler is cancelled only by its Send's deadline",
 	},
 	PeerDeathBound: 2 * nats.DefaultLiveness, // heartbeats every quarter of it; silence for a whole one
 }

@@ -37,6 +37,7 @@ type listener struct {
 	name   string
 	addr   string
 	inst   string // this instance's subject
+	gone   string // prefix of the subject where "no responders" says a sender left (see heartbeat)
 	max    int    // largest payload accepted
 	outMax int    // largest reply the server carries
 	window int    // messages a sender may have outstanding
@@ -83,7 +84,7 @@ func (t *Transport) Listen(ctx context.Context, addr string, loop *driver.Loop, 
 		return nil, err
 	}
 	l := &listener{t: t, nc: nc, loop: loop, cfg: cfg, log: driver.LoggerOr(cfg.Logger), name: a.name,
-		addr: Scheme + "://" + a.display + "/" + a.name, inst: t.instSubject(nc.NewInbox()[len(gonats.InboxPrefix):]),
+		addr: Scheme + "://" + a.display + "/" + a.name, inst: t.instSubject(nc.NewInbox()[len(gonats.InboxPrefix):]), gone: nc.NewInbox(),
 		window: cfg.QueueLenOr(), inline: loop.Concurrency() == 1,
 		front: make(chan *gonats.Msg, msgBuffer), msgs: make(chan *gonats.Msg, msgBuffer),
 		stop: make(chan struct{}), senders: map[string]*sender{}, inflight: map[string]flight{}}
@@ -122,6 +123,11 @@ func (l *listener) subscribe(ctx context.Context) error {
 		}
 		l.subs = append(l.subs, sub)
 	}
+	sub, err := l.nc.Subscribe(l.gone+".>", l.onGone)
+	if err != nil {
+		return fmt.Errorf("subscribe %s: %w", l.gone, err)
+	}
+	l.subs = append(l.subs, sub)
 	if t.Durable {
 		var err error
 		if l.durab, err = l.startDurable(ctx); err != nil {
@@ -249,10 +255,11 @@ func (l *listener) frontLoop() {
 }
 
 // ticker sends heartbeats (with any credit due) to senders with work in
-// progress, and forgets idle senders.
+// progress, and forgets idle senders. A heartbeat also asks whether its
+// sender still exists (onGone), so it goes at least every goneProbe.
 func (l *listener) ticker() {
 	defer l.wg.Done()
-	tk := time.NewTicker(l.t.liveness() / 4)
+	tk := time.NewTicker(min(l.t.liveness()/4, goneProbe))
 	defer tk.Stop()
 	for {
 		select {
@@ -266,6 +273,10 @@ func (l *listener) ticker() {
 		}
 	}
 }
+
+// goneProbe is how often at most a sender with work in progress is checked
+// for: how soon an endpoint learns that a sender died.
+const goneProbe = 250 * time.Millisecond
 
 func (l *listener) senderList() []*sender {
 	l.mu.Lock()
@@ -285,6 +296,28 @@ func (l *listener) forgetIdle(now time.Time) {
 			delete(l.senders, id)
 			s.src.Detach(postbox.ErrClosed)
 		}
+	}
+}
+
+// onGone receives the server's "no responders" status for a heartbeat or
+// credit sent to a sender whose inbox no longer exists: its connection
+// closed or its process died. Its queue is detached as a stream
+// transport's would be: the running Send's handler is cancelled, queued
+// Sends are dropped, accepted Posts are still handled.
+func (l *listener) onGone(m *gonats.Msg) {
+	if m.Header.Get(natsStatus) != noResponders || len(m.Subject) <= len(l.gone)+1 {
+		return
+	}
+	inbox := m.Subject[len(l.gone)+1:]
+	l.mu.Lock()
+	s := l.senders[inbox]
+	if s != nil {
+		delete(l.senders, inbox)
+	}
+	l.mu.Unlock()
+	if s != nil {
+		l.log.Debug("postbox: nats: sender gone", "endpoint", l.name, "inbox", inbox)
+		s.close(fmt.Errorf("%w: sender %s is gone", postbox.ErrPeerGone, inbox))
 	}
 }
 
@@ -313,7 +346,7 @@ func (l *listener) Close() error {
 		l.senders = nil
 		l.mu.Unlock()
 		for _, s := range senders {
-			s.close()
+			s.close(postbox.ErrClosed)
 		}
 		l.nc.Close()
 	})

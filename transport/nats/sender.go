@@ -195,17 +195,19 @@ func (s *sender) sendCredit(always bool) {
 		h[HeaderRefused] = []string{strconv.Itoa(refused)}
 		h[HeaderError] = []string{strconv.Itoa(code)}
 	}
-	s.l.publish(&gonats.Msg{Subject: s.inbox + ".c", Header: h})
+	// The reply subject is never answered by the sender: if its inbox is
+	// gone, the server says so there (onGone).
+	s.l.publish(&gonats.Msg{Subject: s.inbox + ".c", Reply: s.l.gone + "." + s.inbox, Header: h})
 }
 
-// close refuses what still overflows and detaches the queue.
-func (s *sender) close() {
+// close refuses what still overflows and detaches the queue with cause.
+func (s *sender) close(cause error) {
 	s.mu.Lock()
 	over := s.overflow
 	s.overflow = nil
 	s.mu.Unlock()
 	for _, r := range over {
-		s.refuse(r, postbox.ErrClosed)
+		s.refuse(r, cause)
 	}
-	s.src.Detach(postbox.ErrClosed)
+	s.src.Detach(cause)
 }
