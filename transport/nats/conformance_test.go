@@ -20,7 +20,7 @@ var target = drivertest.Target{
 	Skip: map[string]string{
 		"NameInUse": "NATS names are shared on purpose: replicas of one name form a queue group (TestReplicasShareTheLoad)",
 		// Reliability suite.
-		"QuotaConns":              "an endpoint on NATS has no connections to bound: its senders connect to the NATS server, whose own limits apply",
+		"QuotaConns": "an endpoint on NATS has no connections to bound: its senders connect to the NATS server, whose own limits apply",
 	},
 	PeerDeathBound: 2 * nats.DefaultLiveness, // heartbeats every quarter of it; silence for a whole one
 }
