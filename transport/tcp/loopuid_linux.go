@@ -9,17 +9,24 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // loopbackUID asks the kernel which user owns the socket at the far end of
-// a loopback connection: the /proc/net/tcp{,6} entry whose local address is
-// remote and whose peer is local. The kernel keeps loopback traffic on this
+// a loopback connection: the socket whose local address is remote and whose
+// peer is local, found by socket diagnostics or, where netlink is not
+// allowed, in /proc/net/tcp{,6}. The kernel keeps loopback traffic on this
 // host, so the answer is as trustworthy as SO_PEERCRED.
 func loopbackUID(remote, local net.Addr) (int, error) {
 	r, ok1 := remote.(*net.TCPAddr)
 	l, ok2 := local.(*net.TCPAddr)
 	if !ok1 || !ok2 || !r.IP.IsLoopback() {
 		return -1, errors.New("not a loopback connection")
+	}
+	uid, err := diagUID(r, l)
+	if err == nil || errors.Is(err, unix.ENOENT) {
+		return uid, err // found, or the peer has already closed
 	}
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		if uid, err := scanSockets(f, r, l); err == nil {
