@@ -15,7 +15,7 @@ func inherited(scheme, name string) (net.Listener, error) {
 		return nil, nil
 	}
 	if scheme != unix.Scheme {
-		return nil, fmt.Errorf("%w: socket activation serves unix: endpoints, not %s:", ErrBadAddress, scheme)
+		return nil, fmt.Errorf("%w: socket activation serves unix: endpoints, not %q ones", ErrBadAddress, scheme+":")
 	}
 	return activation.Listen(name, "unix")
 }

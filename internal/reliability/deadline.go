@@ -168,18 +168,18 @@ func lateRound(c *postbox.Conn, first, second int64) (bool, error) {
 	late := errors.Is(err, postbox.ErrTimeout)
 	switch {
 	case err == nil && rep.Result != first:
-		return late, fmt.Errorf("Send %x got the answer %x", first, rep.Result)
+		return late, fmt.Errorf("send %x got the answer %x", first, rep.Result)
 	case err != nil && !late:
-		return late, fmt.Errorf("Send %x: %v, want ErrTimeout", first, err)
+		return late, fmt.Errorf("send %x: %v, want ErrTimeout", first, err)
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rep, err = c.Send(ctx, postbox.Message{ID: idEcho, L: second})
 	if err != nil {
-		return late, fmt.Errorf("Send %x: %v", second, err)
+		return late, fmt.Errorf("send %x: %v", second, err)
 	}
 	if rep.Result != second {
-		return late, fmt.Errorf("Send %x got the answer %x: a late reply reached a later call", second, rep.Result)
+		return late, fmt.Errorf("send %x got the answer %x: a late reply reached a later call", second, rep.Result)
 	}
 	return late, nil
 }

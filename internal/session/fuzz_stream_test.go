@@ -236,7 +236,8 @@ func clientFuzz(t *testing.T, pairs *socketPairs, welcome bool, data, sizes []by
 		checkTyped(t, "Send", err)
 	})
 	wg.Go(func() {
-		if err := c.Post(ctx, transport.Message{ID: 2}); err == nil {
+		err := c.Post(ctx, transport.Message{ID: 2})
+		if err == nil {
 			err = c.Flush(ctx)
 		}
 		checkTyped(t, "Post/Flush", err)

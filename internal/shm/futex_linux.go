@@ -32,10 +32,6 @@ func futexWake(w *atomic.Uint32) {
 	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWakeOp, 1<<30, 0, 0, 0)
 }
 
-// osYield gives the CPU to another runnable thread, possibly of another
-// process: the peer, when both share one CPU.
-func osYield() { unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
-
 // getcpu asks the kernel which CPU this thread runs on.
 func getcpu() uint32 {
 	var cpu uint32

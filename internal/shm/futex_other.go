@@ -3,7 +3,6 @@
 package shm
 
 import (
-	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -19,8 +18,6 @@ func futexWait(w *atomic.Uint32, val uint32, d time.Duration) {
 }
 
 func futexWake(*atomic.Uint32) {}
-
-func osYield() { runtime.Gosched() }
 
 // getcpu is unknown here: every caller is on "CPU 0".
 func getcpu() uint32 { return 0 }

@@ -45,12 +45,6 @@ func (r *recorder) last(t *testing.T) postbox.Message {
 	return r.msgs[len(r.msgs)-1]
 }
 
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.msgs)
-}
-
 // isolate gives the test its own user namespace, and checks that it
 // leaves no goroutine behind.
 func isolate(t *testing.T) {

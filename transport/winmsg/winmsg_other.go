@@ -22,5 +22,5 @@ func dial(context.Context, Target, *driver.DialConfig) (transport.Conn, error) {
 }
 
 func unsupported() error {
-	return fmt.Errorf("Windows messages: %w on %s", errors.ErrUnsupported, runtime.GOOS)
+	return fmt.Errorf("winmsg (Windows messages): %w on %s", errors.ErrUnsupported, runtime.GOOS)
 }
