@@ -64,7 +64,7 @@ func (s *golangIPCServer) loop() {
 		}
 		switch m.MsgType {
 		case ipcPing, ipcSync:
-			s.s.Write(m.MsgType, m.Data)
+			_ = s.s.Write(m.MsgType, m.Data)
 		case ipcOne:
 			s.recv.Add(1)
 		}

@@ -70,7 +70,7 @@ func serveGRPC(ctx context.Context, path string, maxSize int) (*grpcServer, erro
 	s.srv.RegisterService(&echoDesc, struct{}{})
 	go func() {
 		defer close(s.done)
-		s.srv.Serve(ln)
+		_ = s.srv.Serve(ln) // returns when the benchmark stops it
 	}()
 	return s, nil
 }

@@ -61,12 +61,12 @@ func (s *natsServer) respond() error {
 		return err
 	}
 	s.nc = nc
-	if _, err := nc.Subscribe(natsEcho, func(m *nats.Msg) { m.Respond(m.Data) }); err != nil {
+	if _, err := nc.Subscribe(natsEcho, func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
 		return err
 	}
 	sub, err := nc.Subscribe(natsPost, func(m *nats.Msg) {
 		if m.Reply != "" {
-			m.Respond(nil)
+			_ = m.Respond(nil)
 			return
 		}
 		s.recv.Add(1)

@@ -129,7 +129,7 @@ func install(serviceName string, args []string) error {
 	}
 	defer s.Close()
 	if err := eventlog.InstallAsEventCreate(serviceName, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil {
-		s.Delete()
+		_ = s.Delete()
 		return fmt.Errorf("event log source: %w", err)
 	}
 	return nil

@@ -155,7 +155,7 @@ func (s *shmServer) Close() error {
 		atomic.AddUint32(s.r.word(shmReq), 1)
 		futexWake(s.r.word(shmReq))
 		s.wg.Wait()
-		s.r.unmap()
+		_ = s.r.unmap()
 		os.Remove(s.r.path)
 	})
 	return nil

@@ -99,7 +99,7 @@ func (r *runner) start(ctx context.Context, cases []Case) error {
 
 func (r *runner) stop() {
 	if r.child != nil {
-		r.child.close()
+		_ = r.child.close()
 	}
 }
 

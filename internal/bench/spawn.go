@@ -84,7 +84,7 @@ func (c *child) cpu() time.Duration {
 
 // close asks the child to quit and waits for it.
 func (c *child) close() error {
-	c.call(childRequest{Op: "quit"})
+	_, _ = c.call(childRequest{Op: "quit"})
 	c.in.Close()
 	return c.cmd.Wait()
 }

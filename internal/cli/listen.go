@@ -86,7 +86,7 @@ func (p *printer) print(m *postbox.Message) {
 			obj["identity"] = m.From.Identity
 		}
 		jsonData(obj, m.Data)
-		writeJSON(p.e.stdout, obj)
+		_ = writeJSON(p.e.stdout, obj)
 		return
 	}
 	sid := ""

@@ -98,7 +98,7 @@ func printResult(e *env, r postbox.Result, asJSON bool) {
 		} else {
 			jsonData(obj, r.Reply.Data)
 		}
-		writeJSON(e.stdout, obj)
+		_ = writeJSON(e.stdout, obj)
 		return
 	}
 	if r.Err != nil {

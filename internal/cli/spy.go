@@ -93,7 +93,7 @@ func printRecord(w io.Writer, r *postbox.SpyRecord, asJSON bool) {
 			obj["error"] = r.Err
 		}
 		jsonData(obj, r.Head)
-		writeJSON(w, obj)
+		_ = writeJSON(w, obj)
 		return
 	}
 	outcome := "ok"

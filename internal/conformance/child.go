@@ -74,7 +74,7 @@ func (s *suite) child(t *testing.T) *childProc {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+s.Target.Name, envName+"="+s.name(t))
+	cmd.Env = append(os.Environ(), envChild+"="+s.Name, envName+"="+s.name(t))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -95,7 +95,7 @@ func Run(t *testing.T, tg Target) {
 // name returns a fresh endpoint name.
 func (s *suite) name(t *testing.T) string {
 	s.names++
-	return "conf-" + s.Target.Name + "-" + itoa(s.names) + "-" + itoa(os.Getpid()%100000)
+	return "conf-" + s.Name + "-" + itoa(s.names) + "-" + itoa(os.Getpid()%100000)
 }
 
 // listen starts an endpoint serving h and returns it with the address to dial.

@@ -63,7 +63,7 @@ func (s *Source) ID() uint64 { return s.id }
 // retire folds a detached, idle source's counts into the loop's totals and
 // forgets it. l.mu is held.
 func (l *Loop) retire(s *Source) {
-	if s.retired || s.qlen > 0 || s.cur != nil || !(s.detached || l.closed) {
+	if s.retired || s.qlen > 0 || s.cur != nil || !s.detached && !l.closed {
 		return
 	}
 	s.retired = true

@@ -171,7 +171,7 @@ func (s *suite) startUnmanaged(t testing.TB, mode, arg string, cfg rxConfig) *ch
 	}
 	b, _ := json.Marshal(cfg)
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+s.Target.Name+" "+mode, envArg+"="+arg,
+	cmd.Env = append(os.Environ(), envChild+"="+s.Name+" "+mode, envArg+"="+arg,
 		envConfig+"="+string(b), "GORACE=atexit_sleep_ms=0")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()

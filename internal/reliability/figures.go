@@ -44,7 +44,7 @@ type figure struct {
 func (s *suite) record(t *testing.T, format string, a ...any) *figure {
 	t.Helper()
 	pkg, mod := pkgDir()
-	fg := &figure{start: time.Now(), f: Figure{Test: t.Name(), Transport: s.Target.Name,
+	fg := &figure{start: time.Now(), f: Figure{Test: t.Name(), Transport: s.Name,
 		Level: s.level.String(), Package: pkg, Module: mod, GOOS: runtime.GOOS, Params: fmt.Sprintf(format, a...)}}
 	t.Logf("params: %s", fg.f.Params)
 	t.Cleanup(func() {

@@ -68,7 +68,7 @@ func Run(t *testing.T, tg Target) {
 // name returns a fresh endpoint name.
 func (s *suite) name() string {
 	s.names++
-	return "rel-" + s.Target.Name + "-" + strconv.Itoa(s.names) + "-" + strconv.Itoa(os.Getpid()%100000)
+	return "rel-" + s.Name + "-" + strconv.Itoa(s.names) + "-" + strconv.Itoa(os.Getpid()%100000)
 }
 
 // config returns the target's ListenConfig adjusted by adjust.

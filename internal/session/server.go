@@ -107,7 +107,7 @@ func (s *Server) isClosing() bool {
 // refuse answers a handshake with a failure status, without waiting.
 func (s *Server) refuse(c net.Conn, st wire.Status, reason string) {
 	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-	c.Write(wire.AppendWelcome(nil, &wire.Welcome{Version: wire.Version, Status: st, Reason: reason}))
+	_, _ = c.Write(wire.AppendWelcome(nil, &wire.Welcome{Version: wire.Version, Status: st, Reason: reason}))
 	c.Close()
 }
 

@@ -74,7 +74,7 @@ func TestSenderGoawayIsAClose(t *testing.T) {
 	}
 	var st stats.Endpoint
 	loop.Snapshot(&st)
-	if n := st.Counts.Errors[stats.KindProtocol.String()]; n != 0 {
+	if n := st.Errors[stats.KindProtocol.String()]; n != 0 {
 		t.Fatalf("a sender's goaway counted %d protocol errors", n)
 	}
 }

@@ -11,7 +11,7 @@ func (c *Conn) ring() {
 		return
 	}
 	b := [1]byte{doorbell}
-	raw.Write(func(fd uintptr) bool {
+	_ = raw.Write(func(fd uintptr) bool {
 		unix.Write(int(fd), b[:])
 		return true
 	})

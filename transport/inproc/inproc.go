@@ -72,7 +72,7 @@ func (l *listener) Drain() error {
 }
 
 func (l *listener) Close() error {
-	l.Drain()
+	_ = l.Drain()
 	l.mu.Lock()
 	l.closed = true
 	conns := l.conns

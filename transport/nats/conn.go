@@ -97,7 +97,8 @@ func (c *conn) Send(ctx context.Context, m postbox.Message) (postbox.Reply, erro
 		return res.rep, res.err
 	case <-ctx.Done():
 		if c.abandon(seq) {
-			c.nc.PublishMsg(&gonats.Msg{Subject: c.inst, Header: gonats.Header{HeaderKind: {KindCancel}, HeaderCancel: {w.reply}}})
+			// Best effort: a lost cancel leaves the handler to its deadline.
+			_ = c.nc.PublishMsg(&gonats.Msg{Subject: c.inst, Header: gonats.Header{HeaderKind: {KindCancel}, HeaderCancel: {w.reply}}})
 			putWaiter(w)
 			return postbox.Reply{}, ctxErr(ctx)
 		}

@@ -99,7 +99,7 @@ func (d *durableConsumer) onMsg(msg jetstream.Msg) {
 	if err := readMessage(msg.Headers(), &r.Msg); err != nil {
 		driver.Free(r)
 		d.l.log.Warn("postbox: nats: malformed durable message dropped", "endpoint", d.l.name, "err", err)
-		msg.Term()
+		d.settled("terminate", msg.Term())
 		return
 	}
 	r.Msg.Data = msg.Data()
@@ -108,10 +108,19 @@ func (d *durableConsumer) onMsg(msg jetstream.Msg) {
 	switch err := d.src.Deliver(r, false); {
 	case errors.Is(err, postbox.ErrQueueFull):
 		driver.Free(r)
-		msg.NakWithDelay(time.Second)
+		d.settled("give back", msg.NakWithDelay(time.Second))
 	case err != nil:
 		driver.Free(r)
-		msg.Nak()
+		d.settled("give back", msg.Nak())
+	}
+}
+
+// settled logs a failed acknowledgement: the server will redeliver the
+// message when its AckWait runs out (at least once, never lost).
+func (d *durableConsumer) settled(what string, err error) {
+	if err != nil {
+		d.l.log.Warn("postbox: nats: durable message could not be settled; it will be redelivered",
+			"endpoint", d.l.name, "op", what, "err", err)
 	}
 }
 
@@ -120,9 +129,9 @@ func (d *durableConsumer) onMsg(msg jetstream.Msg) {
 func (d *durableConsumer) Respond(r *driver.Request, _ postbox.Reply, err error) {
 	msg := r.Aux.(jetstream.Msg)
 	if errors.Is(err, postbox.ErrClosed) {
-		msg.Nak()
+		d.settled("give back", msg.Nak())
 	} else {
-		msg.Ack()
+		d.settled("acknowledge", msg.Ack())
 	}
 	driver.Free(r)
 }

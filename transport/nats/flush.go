@@ -45,7 +45,7 @@ func (c *conn) sync(ctx context.Context, target uint64) error {
 	m := &gonats.Msg{Subject: c.inst, Reply: w.reply, Header: gonats.Header{HeaderKind: {KindSync}}}
 	if err := c.nc.PublishMsg(m); err != nil {
 		c.abandon(seq)
-		c.publishFailed(err)
+		_ = c.publishFailed(err) // fails the connection; the Flush reports the loss
 		return c.lost(err)
 	}
 	select {

@@ -167,7 +167,7 @@ func (c *conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), c.q.timeout)
-		c.q.drained(ctx)
+		_ = c.q.drained(ctx) // what did not drain, stop reports
 		cancel()
 		c.closeErr = c.q.stop()
 	})

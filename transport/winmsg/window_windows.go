@@ -131,7 +131,7 @@ func (w *window) run(ready chan<- error) {
 		windowsMu.Unlock()
 	}()
 	prop, _ := windows.UTF16PtrFromString(maxSizeProp)
-	winapi.SetProp(hwnd, prop, uintptr(w.rx.max))
+	_ = winapi.SetProp(hwnd, prop, uintptr(w.rx.max))
 	ready <- nil
 	w.pump()
 	winapi.RemoveProp(hwnd, prop)
@@ -146,7 +146,7 @@ func createWindow(name string) (windows.HWND, error) {
 		return 0, err
 	}
 	var inst windows.Handle
-	windows.GetModuleHandleEx(0, nil, &inst)
+	_ = windows.GetModuleHandleEx(0, nil, &inst)
 	hwnd, err := winapi.CreateWindowEx(winapi.WS_EX_TOOLWINDOW|winapi.WS_EX_NOACTIVATE, class, title,
 		winapi.WS_OVERLAPPED, winapi.CW_USEDEFAULT, winapi.CW_USEDEFAULT, winapi.CW_USEDEFAULT, winapi.CW_USEDEFAULT,
 		0, 0, inst, nil)
@@ -184,7 +184,7 @@ func (w *window) close() {
 		if winapi.PostMessage(w.hwnd, winapi.WM_CLOSE, 0, 0) != nil {
 			// The posted-message queue is full: a sent message still
 			// gets through.
-			winapi.SendMessageTimeout(w.hwnd, winapi.WM_CLOSE, 0, 0, winapi.SMTO_NORMAL, 0xFFFFFFFF, winapi.Heap[uintptr]())
+			_, _ = winapi.SendMessageTimeout(w.hwnd, winapi.WM_CLOSE, 0, 0, winapi.SMTO_NORMAL, 0xFFFFFFFF, winapi.Heap[uintptr]())
 		}
 	}
 	<-w.done

@@ -282,7 +282,7 @@ func (b *Bridge) drop(name string) {
 	delete(b.exported, name)
 	b.mu.Unlock()
 	if l != nil {
-		l.close()
+		_ = l.close() // its endpoint is gone already
 		b.log.Info("postbox bridge: unexported (gone)", "name", name)
 	}
 }

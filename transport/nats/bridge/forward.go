@@ -61,7 +61,7 @@ func (f *forwarder) get(ctx context.Context) (*postbox.Conn, error) {
 
 // check drops a connection that failed, so the next message redials.
 func (f *forwarder) check(c *postbox.Conn, err error) {
-	if err == nil || !(errors.Is(err, postbox.ErrPeerGone) || errors.Is(err, postbox.ErrClosed)) {
+	if err == nil || !errors.Is(err, postbox.ErrPeerGone) && !errors.Is(err, postbox.ErrClosed) {
 		return
 	}
 	var re *postbox.RemoteError
