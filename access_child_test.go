@@ -23,6 +23,7 @@ const (
 	asFlood  = "flood"  // N connections that send nothing
 	asConns  = "conns"  // N connections held open at once
 	asListen = "listen" // Listen at the address, then Close
+	asServe  = "serve"  // Listen at the address, open to any user, print "ready", serve until killed
 )
 
 func childAs(mode, addr string) {
@@ -45,6 +46,17 @@ func childAs(mode, addr string) {
 		}
 		fmt.Print("ok")
 		ep.Close()
+	case asServe:
+		ep, err := postbox.Listen(addr, postbox.HandlerFunc(func(context.Context, *postbox.Message) (postbox.Reply, error) {
+			return postbox.Reply{Data: []byte("served by uid " + strconv.Itoa(os.Getuid()))}, nil
+		}), func(lc *postbox.ListenConfig) { lc.AllowAnyUser = true })
+		if err != nil {
+			fmt.Println("error: " + err.Error())
+			return
+		}
+		defer ep.Close()
+		fmt.Println("ready")
+		select {}
 	default:
 		childSend(addr)
 	}

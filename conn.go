@@ -44,6 +44,7 @@ func (d *Dialer) driverConfig() *driver.DialConfig {
 		HandshakeTimeout: d.HandshakeTimeout,
 		CloseTimeout:     d.CloseTimeout,
 		System:           d.System,
+		TrustUIDs:        d.TrustUIDs,
 		Logger:           d.Logger,
 	}
 }

@@ -167,6 +167,14 @@ type Dialer struct {
 	CloseTimeout time.Duration
 	// System resolves bare names in the system-wide namespace.
 	System bool
+	// TrustUIDs are the other users whose endpoints a dial to an explicit
+	// Unix socket path ("unix:/path.sock") accepts. By default the kernel
+	// must report the endpoint's process as the caller's own user, root,
+	// or the owner of the socket's directory: in a directory others can
+	// write (/tmp) anyone could have bound the path first. A refused dial
+	// fails with ErrDenied before a byte is sent. Names in a namespace need
+	// no such check: only its owner can create sockets there.
+	TrustUIDs []int
 	// Transports gives this dialer its own configured transport instances,
 	// used instead of the registered one of the same scheme — for example
 	// a *tcp.Transport with TLS settings and a token. Nil uses the

@@ -79,6 +79,10 @@ type DialConfig struct {
 	CloseTimeout time.Duration
 	// System selects the system-wide namespace for bare names.
 	System bool
+	// TrustUIDs are users, besides the caller's own, root and the owner of
+	// the socket's directory, whose endpoints at explicit socket paths the
+	// caller accepts.
+	TrustUIDs []int
 	// Upgrade, if set, asks the endpoint to move the connection onto
 	// another channel during the handshake (see Upgrade).
 	Upgrade *Upgrade

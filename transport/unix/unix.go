@@ -156,7 +156,13 @@ func (Transport) Dial(ctx context.Context, addr string, cfg *driver.DialConfig) 
 	if err != nil {
 		return nil, dialErr(ctx, addr, err)
 	}
-	peer, _ := peercred.Get(c)
+	peer, _ := peercred.Get(c) // unknown fields stay -1
+	if filepath.IsAbs(addr) {
+		if err := checkServer(path, peer.UID, cfg.TrustUIDs); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	peer.Transport = Scheme
 	peer.Addr = path
 	return session.Dial(ctx, c, name, peer, cfg)
