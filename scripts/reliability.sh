@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 level=${1:-full}
-out=${2:-/dev/stdout}
+out=${2:-}
 case $level in
 quick) ;;
 full) export POSTBOX_RELIABILITY=full ;;
@@ -43,5 +43,10 @@ if [ "${POSTBOX_WINE:-0}" = 1 ]; then
 		./scripts/wine-test.sh -run 'TestReliability' ./transport/pipe || status=1
 fi
 
-go run ./internal/reliability/report "$figures" >"$out"
+# Not >/dev/stdout: when stdout is a file, that would truncate it.
+if [ -n "$out" ]; then
+	go run ./internal/reliability/report "$figures" >"$out"
+else
+	go run ./internal/reliability/report "$figures"
+fi
 exit $status
