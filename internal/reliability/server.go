@@ -82,7 +82,7 @@ func (s *server) ServeMessage(ctx context.Context, m *postbox.Message) (postbox.
 	case idWho:
 		return postbox.Reply{Result: s.id}, nil
 	case idStats:
-		return s.stats(m.W == 1), nil
+		return s.stats(m.W == 1, int(m.L)), nil
 	case idSleep:
 		return s.sleep(ctx, time.Duration(m.W)*time.Millisecond, m.L), nil
 	case idEcho:
@@ -167,16 +167,20 @@ func (s *server) post(m *postbox.Message) {
 	s.next[m.W] = m.L + 1
 }
 
-func (s *server) stats(withTags bool) postbox.Reply {
+func (s *server) stats(withTags bool, from int) postbox.Reply {
 	s.mu.Lock()
 	st := s.st
-	if withTags {
-		st.Handled = append([]int64(nil), s.tags...)
+	if withTags && from >= 0 && from < len(s.tags) {
+		st.Handled = append([]int64(nil), s.tags[from:min(len(s.tags), from+tagsPerReply)]...)
 	}
 	s.mu.Unlock()
 	b, _ := json.Marshal(st)
 	return postbox.Reply{Data: b}
 }
+
+// tagsPerReply bounds the tags one stats reply carries (about 400 KB of
+// JSON), under the smallest largest message of any transport (NATS: 1 MiB).
+const tagsPerReply = 20000
 
 // fetchStats asks the receiver at c for its counters. Messages are handled
 // in order per connection, so everything c sent before is counted.
@@ -186,10 +190,24 @@ func fetchStats(ctx context.Context, c *postbox.Conn, withTags bool) (stats, err
 	if withTags {
 		w = 1
 	}
-	rep, err := c.Send(ctx, postbox.Message{ID: idStats, W: w})
-	if err != nil {
-		return st, err
+	var tags []int64
+	for {
+		rep, err := c.Send(ctx, postbox.Message{ID: idStats, W: w, L: int64(len(tags))})
+		if err != nil {
+			return st, err
+		}
+		var page stats
+		if err := json.Unmarshal(rep.Data, &page); err != nil {
+			return st, err
+		}
+		if len(tags) == 0 {
+			st = page
+		}
+		tags = append(tags, page.Handled...)
+		if len(page.Handled) < tagsPerReply {
+			break
+		}
 	}
-	err = json.Unmarshal(rep.Data, &st)
-	return st, err
+	st.Handled = tags
+	return st, nil
 }
