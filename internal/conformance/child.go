@@ -1,16 +1,15 @@
 package conformance
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/testproc"
 )
 
 // Environment variables that turn a test binary into a conformance child.
@@ -60,82 +59,25 @@ func serveChild(tg Target, name string) int {
 
 // childProc is an endpoint in another process.
 type childProc struct {
-	cmd   *exec.Cmd
-	lines chan string
-	addr  string
+	*testproc.Proc
+	addr string
 }
 
 // child starts an endpoint in a new process and returns it once it is
 // ready, with the address to dial.
 func (s *suite) child(t *testing.T) *childProc {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+s.Name, envName+"="+s.name(t))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &childProc{cmd: cmd, lines: make(chan string, 16)}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-	}()
+	p := &childProc{Proc: testproc.Start(t, testproc.Options{Env: []string{envChild + "=" + s.Name, envName + "=" + s.name(t)}})}
 	line := p.expect(t, "ready ")
-	p.addr = pickAddr(strings.Fields(strings.TrimPrefix(line, "ready ")), s.Addr("x"))
+	p.addr = testproc.PickAddr(strings.Fields(strings.TrimPrefix(line, "ready ")), s.Addr("x"))
 	return p
 }
 
 // expect waits for a line from the child that starts with prefix.
 func (p *childProc) expect(t *testing.T, prefix string) string {
 	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case line, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("child exited before printing %q", prefix)
-			}
-			if strings.HasPrefix(line, prefix) {
-				return line
-			}
-		case <-timeout:
-			t.Fatalf("child did not print %q within 30s", prefix)
-		}
-	}
+	return p.Expect(t, prefix, 30*time.Second)
 }
 
 // kill ends the child with SIGKILL (or TerminateProcess) and reaps it.
-func (p *childProc) kill() {
-	p.cmd.Process.Kill()
-	p.cmd.Wait()
-}
-
-// pickAddr chooses among an endpoint's addresses the one of the target's
-// transport.
-func pickAddr(addrs []string, example string) string {
-	scheme, _, _ := strings.Cut(example, ":")
-	for _, a := range addrs {
-		if strings.HasPrefix(a, scheme+":") {
-			return a
-		}
-	}
-	if len(addrs) > 0 {
-		return addrs[0]
-	}
-	return example
-}
+func (p *childProc) kill() { p.Kill() }

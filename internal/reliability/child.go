@@ -1,18 +1,17 @@
 package reliability
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/internal/conformance"
+	"github.com/postbox-ipc/postbox/internal/testproc"
 )
 
 // Environment of a child process started by the suite.
@@ -146,50 +145,29 @@ const pendingSends = 100
 
 // childProc is a child process of the suite.
 type childProc struct {
-	cmd   *exec.Cmd
-	lines chan string
-	addr  string // for a serving child: the address to dial
-	done  chan struct{}
+	*testproc.Proc
+	addr string // for a serving child: the address to dial
 }
 
 // start runs the test binary as a child in mode with arg; it is killed at
 // cleanup.
 func (s *suite) start(t testing.TB, mode, arg string, cfg rxConfig) *childProc {
 	t.Helper()
-	p := s.startUnmanaged(t, mode, arg, cfg)
-	t.Cleanup(p.kill)
-	return p
+	return s.startChild(t, mode, arg, cfg, false)
 }
 
 // startUnmanaged is start for a caller that kills the child itself (so a
 // test of a thousand children does not keep them all until it ends).
 func (s *suite) startUnmanaged(t testing.TB, mode, arg string, cfg rxConfig) *childProc {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	return s.startChild(t, mode, arg, cfg, true)
+}
+
+func (s *suite) startChild(t testing.TB, mode, arg string, cfg rxConfig, unmanaged bool) *childProc {
+	t.Helper()
 	b, _ := json.Marshal(cfg)
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"="+s.Name+" "+mode, envArg+"="+arg,
-		envConfig+"="+string(b), "GORACE=atexit_sleep_ms=0")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &childProc{cmd: cmd, lines: make(chan string, 64), done: make(chan struct{})}
-	go func() {
-		defer close(p.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-	}()
-	return p
+	env := []string{envChild + "=" + s.Name + " " + mode, envArg + "=" + arg, envConfig + "=" + string(b)}
+	return &childProc{Proc: testproc.Start(t, testproc.Options{Env: env, Unmanaged: unmanaged})}
 }
 
 // serveChild starts a receiver in a child process, listening as name, and
@@ -198,55 +176,16 @@ func (s *suite) serveChild(t testing.TB, name string, cfg rxConfig) *childProc {
 	t.Helper()
 	p := s.start(t, modeServe, name, cfg)
 	line := p.expect(t, "ready ")
-	p.addr = pickAddr(strings.Fields(strings.TrimPrefix(line, "ready ")), s.Addr(name))
+	p.addr = testproc.PickAddr(strings.Fields(strings.TrimPrefix(line, "ready ")), s.Addr(name))
 	return p
 }
 
-// expect waits for a line from the child that starts with prefix.
+// expect waits for a line from the child that starts with prefix; a line
+// "error ..." fails the test.
 func (p *childProc) expect(t testing.TB, prefix string) string {
 	t.Helper()
-	timeout := time.After(time.Minute)
-	for {
-		select {
-		case line, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("child exited before printing %q", prefix)
-			}
-			if strings.HasPrefix(line, "error ") {
-				t.Fatalf("child: %s", line)
-			}
-			if strings.HasPrefix(line, prefix) {
-				return line
-			}
-		case <-timeout:
-			t.Fatalf("child did not print %q within a minute", prefix)
-		}
-	}
+	return p.Expect(t, prefix, time.Minute)
 }
 
 // kill ends the child with SIGKILL and reaps it. It is idempotent.
-func (p *childProc) kill() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	p.cmd.Process.Kill()
-	p.cmd.Wait()
-	close(p.done)
-}
-
-// pickAddr chooses among an endpoint's addresses the one of the target's
-// transport.
-func pickAddr(addrs []string, example string) string {
-	scheme, _, _ := strings.Cut(example, ":")
-	for _, a := range addrs {
-		if strings.HasPrefix(a, scheme+":") {
-			return a
-		}
-	}
-	if len(addrs) > 0 {
-		return addrs[0]
-	}
-	return example
-}
+func (p *childProc) kill() { p.Kill() }

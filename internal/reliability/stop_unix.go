@@ -15,7 +15,7 @@ import (
 // connections open and reads nothing. It returns once the child has
 // stopped; the returned function resumes it.
 func (p *childProc) freeze() (thaw func(), err error) {
-	pid := p.cmd.Process.Pid
+	pid := p.Cmd.Process.Pid
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		return nil, err
 	}
