@@ -100,3 +100,17 @@ func addMsgFlags(fs *flag.FlagSet, defaultID uint32) *msgFlags {
 func (m *msgFlags) message(data []byte) postbox.Message {
 	return postbox.Message{ID: uint32(m.id.v), W: m.w.v, L: m.l.v, Data: data}
 }
+
+// uidList is a repeatable flag of user IDs.
+type uidList []int
+
+func (u *uidList) String() string { return fmt.Sprint([]int(*u)) }
+
+func (u *uidList) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("not a user ID: %q", s)
+	}
+	*u = append(*u, n)
+	return nil
+}

@@ -13,13 +13,14 @@ import (
 )
 
 // tcpFlags are the TCP security settings of listen (server side) or of
-// send and post (client side).
+// send and post (client side), and the client's other trust settings.
 type tcpFlags struct {
 	addr         *string // listen only: --tcp ADDR
 	cert, key    *string
 	ca, clientCA *string
 	tokenFile    *string
 	serverName   *string
+	trustUIDs    uidList // dial only: --trust-uid
 }
 
 // addListenTCPFlags adds listen's flags: --tcp, --tls-cert, --tls-key,
@@ -35,15 +36,18 @@ func addListenTCPFlags(fs *flag.FlagSet) *tcpFlags {
 }
 
 // addDialTCPFlags adds the client flags of send and post, used for tcp://
-// addresses: --tls-ca, --tls-cert, --tls-key, --token-file.
+// addresses: --tls-ca, --tls-cert, --tls-key, --token-file; and
+// --trust-uid, for explicit Unix socket paths.
 func addDialTCPFlags(fs *flag.FlagSet) *tcpFlags {
-	return &tcpFlags{
+	f := &tcpFlags{
 		ca:         fs.String("tls-ca", "", "for tcp://: trust this CA (PEM) instead of the system's"),
 		cert:       fs.String("tls-cert", "", "for tcp://: present this client certificate (PEM)"),
 		key:        fs.String("tls-key", "", "for tcp://: the client certificate's key (PEM)"),
 		tokenFile:  fs.String("token-file", "", "for tcp://: present the token in this file"),
 		serverName: fs.String("tls-server-name", "", "for tcp://: the name the server's certificate must have (default: the host)"),
 	}
+	fs.Var(&f.trustUIDs, "trust-uid", "for unix:/path.sock: also accept an endpoint run by this user ID (repeatable; by default only\nyour own, root's, or the socket directory owner's)")
+	return f
 }
 
 // listen applies the flags to lc.
@@ -89,7 +93,7 @@ func (f *tcpFlags) dialer() (*postbox.Dialer, error) {
 		}
 		t.TLS.ServerName = *f.serverName
 	}
-	return &postbox.Dialer{Transports: []postbox.Transport{t}}, nil
+	return &postbox.Dialer{Transports: []postbox.Transport{t}, TrustUIDs: f.trustUIDs}, nil
 }
 
 // transport builds the tcp.Transport the certificate and token flags say.
