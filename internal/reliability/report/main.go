@@ -51,7 +51,8 @@ func read(r io.Reader) ([]reliability.Figure, error) {
 }
 
 // render writes one table row per figure, by test then transport; a
-// test's parameters are written on its first row only.
+// test's name is written on its first row only, and its parameters again
+// only where they change (a transport that runs other counts).
 func render(w io.Writer, figs []reliability.Figure) {
 	sort.SliceStable(figs, func(i, j int) bool {
 		if a, b := name(figs[i]), name(figs[j]); a != b {
@@ -61,7 +62,7 @@ func render(w io.Writer, figs []reliability.Figure) {
 	})
 	fmt.Fprintln(w, "| test | parameters | transport | result | lost | status | time | reproduce |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
-	prev := ""
+	prev, prevParams := "", ""
 	for _, f := range figs {
 		status := "pass"
 		switch {
@@ -72,9 +73,14 @@ func render(w io.Writer, figs []reliability.Figure) {
 		}
 		test, params := name(f), cell(f.Params)
 		if test == prev {
-			test, params = "", ""
+			test = ""
+			if params == prevParams {
+				params = ""
+			} else {
+				prevParams = params
+			}
 		} else {
-			prev = test
+			prev, prevParams = test, params
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s | %.1f s | `%s` |\n",
 			test, params, f.Transport, cell(f.Result), f.Lost, status, f.Seconds, command(f))
