@@ -92,7 +92,7 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 		stop:     make(chan struct{}),
 	}
 	c.credMsgs, c.credBytes = c.winMsgs, c.winBytes
-	c.r = newFrameReader(conn, driver.MaxSizeOr(cfg.MaxSize))
+	c.r = newFrameReader(withPoll(conn), driver.MaxSizeOr(cfg.MaxSize))
 	c.w = newFrameWriter(conn, int(c.winBytes)+int(c.winMsgs)*wire.HeaderSize+directMin, 0,
 		func(err error) { c.fail(peerGone(err)) })
 	c.alloc = func(n int) []byte { return make([]byte, n) }

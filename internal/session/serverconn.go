@@ -53,7 +53,7 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 	sc := &serverConn{srv: s, conn: c, peerMax: h.MaxSize,
 		winMsgs: int64(s.cfg.QueueLenOr()), winBytes: s.cfg.QueueBytesOr()}
 	sc.src = s.loop.Attach(peer, sc, s.cfg.QueueLenOr())
-	sc.r = newFrameReader(c, driver.MaxSizeOr(s.cfg.MaxSize))
+	sc.r = newFrameReader(withPoll(c), driver.MaxSizeOr(s.cfg.MaxSize))
 	limit := int(2*sc.winBytes) + 1<<20
 	sc.w = newFrameWriter(c, limit, DefaultStallTimeout, func(err error) { sc.end(err) })
 	sc.alloc = func(n int) []byte {
