@@ -50,11 +50,21 @@ var maxPoll = func() time.Duration {
 }()
 
 // pollReader is a socket read by busy polling first. One goroutine reads
-// at a time (the frame reader's rule).
+// at a time (the frame reader's rule), so the state of the read under way
+// lives here and the callback is made once: a Read allocates nothing.
 type pollReader struct {
 	net.Conn
 	rc     syscall.RawConn
 	budget time.Duration
+	fn     func(fd uintptr) bool // p.read, bound once
+
+	// The read under way.
+	b      []byte
+	n      int
+	err    error
+	start  time.Time // when the socket was first found empty
+	turn   time.Time // when other goroutines last had a turn
+	polled bool      // the poll is over: wait for readiness
 }
 
 // withPoll returns c, made to poll before parking if it is a socket.
@@ -70,69 +80,74 @@ func withPoll(c net.Conn) io.Reader {
 	if err != nil {
 		return c
 	}
-	return &pollReader{Conn: c, rc: rc, budget: maxPoll}
+	p := &pollReader{Conn: c, rc: rc, budget: maxPoll}
+	p.fn = p.read
+	return p
 }
 
 func (p *pollReader) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	var (
-		n      int
-		rerr   error
-		start  time.Time // when the socket was first found empty
-		turn   time.Time // when other goroutines last had a turn
-		polled bool      // the poll is over: wait for readiness
-	)
-	err := p.rc.Read(func(fd uintptr) bool {
-		for {
-			m, e := unix.Read(int(fd), b)
-			switch {
-			case e == unix.EINTR:
-				continue
-			case e == unix.EAGAIN:
-				if start.IsZero() {
-					start = time.Now()
-					turn = start
-				}
-				if polled || !p.poll(start, &turn) {
-					polled = true
-					return false // park until readable; f runs again then
-				}
-				continue
-			case e != nil:
-				rerr = os.NewSyscallError("read", e)
-			case m == 0:
-				rerr = io.EOF
-			default:
-				n = m
-			}
-			return true
-		}
-	})
-	if !start.IsZero() {
-		p.observe(time.Since(start))
+	p.b, p.n, p.err, p.start, p.polled = b, 0, nil, time.Time{}, false
+	err := p.rc.Read(p.fn)
+	n, rerr := p.n, p.err
+	if !p.start.IsZero() {
+		p.observe(time.Since(p.start))
 	}
+	p.b, p.err = nil, nil
 	if err != nil {
-		return 0, &net.OpError{Op: "read", Net: p.LocalAddr().Network(), Source: p.LocalAddr(), Addr: p.RemoteAddr(), Err: err}
+		return 0, p.opError(err)
 	}
 	if rerr != nil && rerr != io.EOF {
-		rerr = &net.OpError{Op: "read", Net: p.LocalAddr().Network(), Source: p.LocalAddr(), Addr: p.RemoteAddr(), Err: rerr}
+		rerr = p.opError(rerr)
 	}
 	return n, rerr
 }
 
-// poll reports whether to keep polling, start being when the socket was
-// found empty. Every pollShare it lets other goroutines run (turn is when
-// they last could), and stops if they needed the CPU.
-func (p *pollReader) poll(start time.Time, turn *time.Time) bool {
+// read is the RawConn callback: it reads once the socket has data, polls
+// it while the budget lasts, and asks to wait for readiness after that.
+func (p *pollReader) read(fd uintptr) bool {
+	for {
+		m, e := unix.Read(int(fd), p.b)
+		switch {
+		case e == unix.EINTR:
+			continue
+		case e == unix.EAGAIN:
+			if p.start.IsZero() {
+				p.start = time.Now()
+				p.turn = p.start
+			}
+			if p.polled || !p.poll() {
+				p.polled = true
+				return false // park until readable; read runs again then
+			}
+			continue
+		case e != nil:
+			p.err = os.NewSyscallError("read", e)
+		case m == 0:
+			p.err = io.EOF
+		default:
+			p.n = m
+		}
+		return true
+	}
+}
+
+func (p *pollReader) opError(err error) error {
+	return &net.OpError{Op: "read", Net: p.LocalAddr().Network(), Source: p.LocalAddr(), Addr: p.RemoteAddr(), Err: err}
+}
+
+// poll reports whether to keep polling. Every pollShare it lets other
+// goroutines run, and stops if they needed the CPU.
+func (p *pollReader) poll() bool {
 	t := time.Now()
-	if t.Sub(start) >= p.budget {
+	if t.Sub(p.start) >= p.budget {
 		return false
 	}
-	if t.Sub(*turn) >= pollShare {
+	if t.Sub(p.turn) >= pollShare {
 		runtime.Gosched()
-		if *turn = time.Now(); turn.Sub(t) >= pollYield {
+		if p.turn = time.Now(); p.turn.Sub(t) >= pollYield {
 			return false
 		}
 	}
