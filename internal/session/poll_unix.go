@@ -40,10 +40,7 @@ var maxPoll = func() time.Duration {
 	}
 	if v, ok := os.LookupEnv("POSTBOX_SOCKET_POLL"); ok {
 		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-			return d
-		}
-		if v == "0" {
-			return 0
+			return d // "0" turns polling off
 		}
 	}
 	return defaultMaxPoll
