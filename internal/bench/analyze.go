@@ -34,7 +34,7 @@ func speedRatio(c, base *Cell) float64 {
 	return c.OpsPerSec / base.OpsPerSec
 }
 
-// Goal is one of the issue's targets, checked against this run.
+// Goal is one of the project's performance targets, checked against this run.
 type Goal struct {
 	Name   string  `json:"name"`
 	Want   float64 `json:"want"`          // the ratio to reach (at least)
@@ -66,7 +66,7 @@ func (r *Report) goals() []Goal {
 	}
 	out = append(out, r.throughputGoal(size, 8))
 	out = append(out, r.latencyGoal(fmt.Sprintf("shm Send p50 vs %s, %d B", RawRef, size), "shm", RawRef, size, 15))
-	// Issue 5: at most 1.1× a bare TCP ping-pong, 1.2× a bare nats.go
+	// tcp and nats: at most 1.1× a bare TCP ping-pong, 1.2× a bare nats.go
 	// request/reply (postbox-nats is in peerbench, beside nats).
 	out = append(out, r.latencyGoal(fmt.Sprintf("tcp Send p50 vs raw-tcp, %d B (tcp ≤ 1.1× raw-tcp)", size), "tcp", "raw-tcp", size, 1/1.1))
 	out = append(out, r.latencyGoal(fmt.Sprintf("postbox-nats Send p50 vs nats, %d B (≤ 1.2× nats.go)", size), "postbox-nats", "nats", size, 1/1.2))

@@ -12,7 +12,7 @@ import (
 	"github.com/postbox-ipc/postbox"
 )
 
-// The issue's bound: a Send with a 50 ms deadline returns within 50 + 20 ms.
+// The promised bound: a Send with a 50 ms deadline returns within 50 + 20 ms.
 const (
 	sendDeadline  = 50 * time.Millisecond
 	deadlineSlack = 20 * time.Millisecond
@@ -97,7 +97,7 @@ func sort(ds []time.Duration, bound time.Duration) int {
 	return i
 }
 
-// checkBound asserts a timing bound the issue states, as strictly as the
+// checkBound asserts a timing bound the promises state, as strictly as the
 // level allows. Quick and full runs share a machine with the race
 // detector, other packages' tests or other jobs (a 2-vCPU CI runner with a
 // load of 10 was seen to stretch a 50 ms deadline to 600 ms): there the

@@ -17,7 +17,7 @@
 // Counts depend on the level, chosen by the environment:
 //
 //   - quick (default): reduced counts sized for `go test -race ./...`;
-//   - full (POSTBOX_RELIABILITY=full): the counts the issue asks for,
+//   - full (POSTBOX_RELIABILITY=full): the counts docs/RELIABILITY.md reports,
 //     meant to run without the race detector (scripts/reliability.sh, CI);
 //   - nightly (POSTBOX_NIGHTLY=1): longer runs and strict timing bounds.
 //

@@ -17,7 +17,7 @@ import (
 	"github.com/postbox-ipc/postbox/internal/wire"
 )
 
-// allocBound is the bound on what an oversized frame may cost the
+// allocBound is the promised bound on what an oversized frame may cost the
 // endpoint: rejected after its header, with less than this allocated.
 const allocBound = 64 << 10
 

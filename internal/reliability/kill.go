@@ -13,7 +13,7 @@ import (
 	"github.com/postbox-ipc/postbox"
 )
 
-// killBound is the bound on noticing a killed receiver, at the
+// killBound is the promised bound on noticing a killed receiver, at the
 // 99th percentile, on stream transports.
 const killBound = 100 * time.Millisecond
 

@@ -13,7 +13,7 @@ import (
 // Death of either process is noticed through the socket that set the
 // connection up: its close wakes whoever waits on the rings.
 
-// deathBound is the generous bound the issue sets for noticing a kill -9.
+// deathBound is the bound the shm transport promises for noticing a kill -9.
 const deathBound = 250 * time.Millisecond
 
 // idBlock makes a helper endpoint's handler block forever.
