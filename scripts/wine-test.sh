@@ -82,10 +82,22 @@ check_generated() {
 }
 
 # start_wine starts wineserver and Wine's background services before the
-# tests, so they do not hold go test's output pipe (a 30 s hang otherwise).
+# tests, so they do not hold go test's output pipe (a 30 s hang otherwise,
+# and the package fails with "Test I/O incomplete" although its tests
+# passed). That includes the desktop process (explorer.exe), which Wine
+# starts when a program first creates a window: the receiver interop
+# program creates one, with its output going nowhere.
 start_wine() {
 	wineserver -p 2>/dev/null || true # already running is fine
 	wine cmd /c exit </dev/null >/dev/null 2>&1
+	timeout 20 wine "$work/interop/seedreceiver.exe" postbox-warm-up </dev/null >/dev/null 2>&1 &
+	local i
+	for i in $(seq 100); do
+		pgrep -f 'explorer.exe' >/dev/null && break
+		sleep 0.1
+	done
+	kill %1 2>/dev/null || true
+	wait 2>/dev/null || true
 	trap 'wineserver -k 2>/dev/null || true' EXIT
 }
 

@@ -6,6 +6,7 @@ package testproc
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -45,7 +46,12 @@ func Start(tb testing.TB, opts Options) *Proc {
 	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), opts.Env...)
 	cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
-	cmd.Stderr = os.Stderr
+	// A pipe of the helper's own, copied to ours, rather than our stderr
+	// itself: a helper that outlived the test must not hold the test
+	// binary's output open (go test then fails a package whose tests
+	// passed: "Test I/O incomplete").
+	cmd.Stderr = struct{ io.Writer }{os.Stderr}
+	cmd.WaitDelay = 5 * time.Second
 	cmd.ExtraFiles = opts.Files
 	if opts.Setup != nil {
 		opts.Setup(cmd)

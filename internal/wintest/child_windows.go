@@ -67,7 +67,12 @@ func start(t testing.TB, cmd *exec.Cmd) *Process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	// A pipe of the child's own, copied to ours, rather than our stderr
+	// itself: a child that outlived the test (Wine ends processes
+	// asynchronously) must not hold the test binary's output open, or go
+	// test fails a package whose tests passed ("Test I/O incomplete").
+	cmd.Stderr = struct{ io.Writer }{os.Stderr}
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
