@@ -54,6 +54,7 @@ func run(t *testing.T, stdin string, args ...string) (string, string, int) {
 type listener struct {
 	cmd   *exec.Cmd
 	lines chan string
+	ready string // its "listening on ..." line
 }
 
 func startListen(t *testing.T, args ...string) *listener {
@@ -81,7 +82,7 @@ func startListen(t *testing.T, args ...string) *listener {
 		}
 	}()
 	select {
-	case <-ready:
+	case l.ready = <-ready:
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
 		t.Fatal("postbox listen did not start")

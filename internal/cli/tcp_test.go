@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/postbox-ipc/postbox/internal/testcert"
 )
@@ -17,43 +14,12 @@ import (
 // tcp:// address it printed.
 func startListenTCP(t *testing.T, args ...string) (*listener, string) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"listen"}, args...)...)
-	out, _ := cmd.StdoutPipe()
-	errp, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	l := startListen(t, args...)
+	addr := regexp.MustCompile(`tcp://\S+`).FindString(l.ready)
+	if addr == "" {
+		t.Fatalf("no tcp address in %q", l.ready)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-	})
-	l := &listener{cmd: cmd, lines: make(chan string, 100)}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			l.lines <- sc.Text()
-		}
-	}()
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(errp)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "listening on") {
-				ready <- sc.Text()
-			}
-		}
-	}()
-	select {
-	case line := <-ready:
-		addr := regexp.MustCompile(`tcp://\S+`).FindString(line)
-		if addr == "" {
-			t.Fatalf("no tcp address in %q", line)
-		}
-		return l, addr
-	case <-time.After(10 * time.Second):
-		t.Fatal("postbox listen did not start")
-		return nil, ""
-	}
+	return l, addr
 }
 
 func TestTCPPlain(t *testing.T) {
