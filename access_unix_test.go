@@ -56,7 +56,13 @@ func startAsNobody(t *testing.T, mode, addr string) (*exec.Cmd, *bufio.Reader) {
 // nobodyCmd prepares the test binary to run childAs as uid/gid 65534.
 func nobodyCmd(t *testing.T, mode, addr string) *exec.Cmd {
 	t.Helper()
-	// The test binary must be readable by the other user.
+	return childCmdAs(t, &syscall.Credential{Uid: 65534, Gid: 65534}, envSendAs+"="+addr, envAsMode+"="+mode)
+}
+
+// childCmdAs prepares a copy of the test binary that another user can read
+// and run, to run as cred with env added, without running tests.
+func childCmdAs(t *testing.T, cred *syscall.Credential, env ...string) *exec.Cmd {
+	t.Helper()
 	dir := publicDir(t)
 	exe, _ := os.Executable()
 	bin := filepath.Join(dir, "child.test")
@@ -68,8 +74,8 @@ func nobodyCmd(t *testing.T, mode, addr string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envSendAs+"="+addr, envAsMode+"="+mode, "GORACE=atexit_sleep_ms=0")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.Env = append(append(os.Environ(), env...), "GORACE=atexit_sleep_ms=0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	cmd.Stderr = os.Stderr
 	return cmd
 }

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,19 +21,7 @@ import (
 // returns the child's report: "ok DATA", "denied" or "error: …".
 func sendAsUser(t *testing.T, cred *syscall.Credential, addr string, id uint32) string {
 	t.Helper()
-	dir := publicDir(t)
-	exe, _ := os.Executable()
-	bin := filepath.Join(dir, "child.test")
-	data, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envSendAs+"="+addr, envSendID+"="+strconv.FormatUint(uint64(id), 10))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd := childCmdAs(t, cred, envSendAs+"="+addr, envSendID+"="+strconv.FormatUint(uint64(id), 10))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("child as uid %d: %v (%s)", cred.Uid, err, out)
