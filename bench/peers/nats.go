@@ -34,9 +34,11 @@ type natsServer struct {
 	recv atomic.Int64
 }
 
-func serveNATS(maxSize int) (*natsServer, error) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true,
-		MaxPayload: int32(maxSize + 1<<10), MaxPending: int64(64 * (maxSize + 1<<10))})
+// startNATSServer starts an embedded nats-server on a random loopback port
+// with opts (limits) and waits until it takes connections.
+func startNATSServer(opts *server.Options) (*server.Server, error) {
+	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", server.RANDOM_PORT, true, true
+	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +46,15 @@ func serveNATS(maxSize int) (*natsServer, error) {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		ns.Shutdown()
 		return nil, errors.New("peers: nats-server did not start")
+	}
+	return ns, nil
+}
+
+func serveNATS(maxSize int) (*natsServer, error) {
+	ns, err := startNATSServer(&server.Options{
+		MaxPayload: int32(maxSize + 1<<10), MaxPending: int64(64 * (maxSize + 1<<10))})
+	if err != nil {
+		return nil, err
 	}
 	s := &natsServer{ns: ns}
 	if err := s.respond(); err != nil {

@@ -2,7 +2,6 @@ package peers
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"time"
 
@@ -43,15 +42,10 @@ type pbNATSServer struct {
 }
 
 func servePostboxNATS(ctx context.Context, p bench.Params) (*pbNATSServer, error) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true,
+	ns, err := startNATSServer(&server.Options{
 		MaxPayload: int32(p.MaxSize + 2<<10)}) // the default MaxPending (64 MiB): credit keeps under it
 	if err != nil {
 		return nil, err
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		return nil, errors.New("peers: nats-server did not start")
 	}
 	s := &pbNATSServer{ns: ns}
 	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
