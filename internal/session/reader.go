@@ -52,7 +52,10 @@ func newFrameReader(src io.Reader, max uint32) *frameReader {
 }
 
 // next returns the next frame's header and payload. The payload is written
-// into alloc(n) (alloc is not called for an empty payload). An oversized
+// into a buffer from alloc (not called for an empty payload): once for a
+// payload up to growStep, else again each time the buffer doubles, the
+// last buffer being the one returned (earlier ones are dropped, not
+// recycled: the copy out of them follows the call). An oversized
 // frame returns an error wrapping ErrTooLarge; malformed input ErrProtocol;
 // the stream's own error otherwise.
 func (f *frameReader) next(alloc func(n int) []byte) (wire.Header, []byte, error) {
