@@ -53,7 +53,7 @@ func (d *Dialer) driverConfig() *driver.DialConfig {
 func (c *Conn) Addr() string { return c.addr }
 
 // Peer describes the receiving process, as far as the transport knows.
-func (c *Conn) Peer() Peer { return c.c.Peer() }
+func (c *Conn) Peer() Peer { return Peer(c.c.Peer()) }
 
 // MaxSize is the largest payload the receiver accepts.
 func (c *Conn) MaxSize() int { return c.c.MaxSize() }
@@ -64,11 +64,11 @@ func (c *Conn) MaxSize() int { return c.c.MaxSize() }
 // endpoint, timed out (ErrTimeout), receiver died (ErrPeerGone), handler
 // failed or panicked (*RemoteError), too large (ErrTooLarge), denied.
 func (c *Conn) Send(ctx context.Context, m Message) (Reply, error) {
-	rep, err := c.c.Send(ctx, m)
+	rep, err := c.c.Send(ctx, wireMsg(m))
 	if err != nil {
-		return rep, opErr("send", c.addr, err)
+		return Reply(rep), opErr("send", c.addr, err)
 	}
-	return rep, nil
+	return Reply(rep), nil
 }
 
 // SendAsync delivers m and calls done with the outcome
@@ -76,7 +76,7 @@ func (c *Conn) Send(ctx context.Context, m Message) (Reply, error) {
 // block. SendAsync never blocks: without queue space, done gets
 // ErrQueueFull before SendAsync returns.
 func (c *Conn) SendAsync(m Message, done func(Reply, error)) {
-	c.c.SendAsync(m, func(rep Reply, err error) { done(rep, opErr("send", c.addr, err)) })
+	c.c.SendAsync(wireMsg(m), func(rep transport.Reply, err error) { done(Reply(rep), opErr("send", c.addr, err)) })
 }
 
 // Post delivers m without waiting for the handler (PostMessage, with data).
@@ -84,12 +84,12 @@ func (c *Conn) SendAsync(m Message, done func(Reply, error)) {
 // means the message is on its way with queue space reserved for it; Flush
 // confirms the receiver took it.
 func (c *Conn) Post(ctx context.Context, m Message) error {
-	return opErr("post", c.addr, c.c.Post(ctx, m))
+	return opErr("post", c.addr, c.c.Post(ctx, wireMsg(m)))
 }
 
 // TryPost is Post that fails with ErrQueueFull instead of waiting.
 func (c *Conn) TryPost(m Message) error {
-	return opErr("post", c.addr, c.c.TryPost(m))
+	return opErr("post", c.addr, c.c.TryPost(wireMsg(m)))
 }
 
 // Flush waits until the receiver has accepted every message posted before

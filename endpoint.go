@@ -13,6 +13,7 @@ import (
 	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/driver"
 	"github.com/postbox-ipc/postbox/internal/namespace"
+	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/watch"
 	"github.com/postbox-ipc/postbox/transport/inproc"
 )
@@ -95,7 +96,7 @@ func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*En
 			return nil, err
 		}
 	}
-	e.loop = dispatch.New(h.ServeMessage, lc.loopConfig(e))
+	e.loop = dispatch.New(handlerFunc(h), lc.loopConfig(e))
 	e.feed = watch.New(e.loop)
 	if err := e.listenAll(ctx, t, rest, cfg, lc); err != nil {
 		e.Close()
@@ -194,12 +195,12 @@ func (lc *ListenConfig) loopConfig(e *Endpoint) dispatch.Config {
 	onConnect, onDisconnect := lc.OnConnect, lc.OnDisconnect
 	cfg := dispatch.Config{Concurrency: lc.Concurrency, Logger: lc.Logger, Control: e.control}
 	if onConnect != nil {
-		cfg.OnAttach = func(s *dispatch.Source) { onConnect(s.Peer()) }
+		cfg.OnAttach = func(s *dispatch.Source) { onConnect(Peer(s.Peer())) }
 	}
 	cfg.OnDetach = func(s *dispatch.Source) {
 		e.feed.Drop(s)
 		if onDisconnect != nil {
-			onDisconnect(s.Peer())
+			onDisconnect(Peer(s.Peer()))
 		}
 	}
 	return cfg
@@ -214,7 +215,7 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 		MaxConns:         lc.MaxConns,
 		MaxConnsPerUser:  lc.MaxConnsPerUser,
 		ShmRingSize:      lc.ShmRingSize,
-		Auth:             pol.admit,
+		Auth:             func(p transport.Peer) error { return pol.admit(Peer(p)) },
 		Shared:           pol.shared(),
 		AllowSIDs:        pol.sids,
 		Logger:           lc.Logger,

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/postbox-ipc/postbox/internal/dispatch"
-	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
 // Handler answers messages: an endpoint's window procedure.
@@ -79,7 +78,7 @@ func (x *Mux) ServeMessage(ctx context.Context, m *Message) (Reply, error) {
 	}
 	x.mu.RUnlock()
 	if h == nil {
-		return Reply{}, &transport.RemoteError{Code: transport.CodeHandler, Message: fmt.Sprintf("no handler for message %#x", m.ID)}
+		return Reply{}, &RemoteError{Code: CodeHandler, Message: fmt.Sprintf("no handler for message %#x", m.ID)}
 	}
 	return h.ServeMessage(ctx, m)
 }

@@ -1,13 +1,11 @@
 package postbox
 
-import "github.com/postbox-ipc/postbox/internal/transport"
-
 // Message numbers shared with Windows, so IDs interoperate with Win32 and
 // .NET programs: WM_COPYDATA, WM_USER and WM_APP.
 const (
-	CopyData = transport.CopyData // 0x004A: data transfer, like WM_COPYDATA
-	User     = transport.User     // 0x0400: first private message, like WM_USER
-	App      = transport.App      // 0x8000: first application message, like WM_APP
+	CopyData uint32 = 0x004A // data transfer, like WM_COPYDATA
+	User     uint32 = 0x0400 // first private message, like WM_USER
+	App      uint32 = 0x8000 // first application message, like WM_APP
 )
 
 // Message is one unit of communication: a message number, two integer
@@ -15,12 +13,34 @@ const (
 // LPARAM) with WM_COPYDATA's bytes.
 //
 // A handler owns Data only until it returns; copy what must outlive it.
-type Message = transport.Message
+type Message struct {
+	ID   uint32 // message number, e.g. CopyData or User+1
+	W    int64  // first parameter (wParam)
+	L    int64  // second parameter (lParam, or dwData for CopyData)
+	Data []byte // payload
+	From Peer   // who sent it; filled in by the receiving side
+}
 
 // Reply is a handler's answer to a sent message: the window procedure's
-// LRESULT, plus optional data.
-type Reply = transport.Reply
+// LRESULT, plus optional data. The Data a caller receives in a Reply is its
+// own to keep; a handler may reuse the slice it returned once the reply is
+// on its way (its ServeMessage has returned).
+type Reply struct {
+	Result int64
+	Data   []byte
+}
 
-// Peer identifies who sent a message: process, user and transport. Numeric
-// fields a transport cannot know are -1.
-type Peer = transport.Peer
+// Peer identifies who sent a message, or who a Conn is connected to:
+// process, user and transport. Fields a transport cannot know are left at
+// their unknown value: -1 for numbers, empty for strings and lists.
+type Peer struct {
+	PID       int      `json:"pid"`                  // process ID, from the kernel where the transport allows
+	UID       int      `json:"uid"`                  // user ID (Unix), from the kernel
+	GID       int      `json:"gid"`                  // primary group ID (Unix), from the kernel
+	Groups    []int    `json:"groups,omitempty"`     // supplementary group IDs (Unix), from the kernel
+	SID       string   `json:"sid,omitempty"`        // user security identifier (Windows)
+	GroupSIDs []string `json:"group_sids,omitempty"` // groups enabled in the peer's token (Windows)
+	Transport string   `json:"transport"`            // the transport scheme: "unix", "inproc", …
+	Addr      string   `json:"addr,omitempty"`       // the remote address, when the transport has one
+	Identity  string   `json:"identity,omitempty"`   // an authenticated identity (TLS subject, token name)
+}

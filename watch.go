@@ -21,7 +21,7 @@ import (
 // number is taken). Only the endpoint's own user, root, and the users in
 // ListenConfig.WatchUIDs may send them.
 const (
-	FirstReserved = transport.FirstReserved
+	FirstReserved uint32 = 0xFFFFFF00
 	// StatsID answers with the endpoint's Stats as JSON.
 	StatsID = FirstReserved + 1
 	// MetricsID answers with the endpoint's metrics in the Prometheus
@@ -31,33 +31,14 @@ const (
 	SpyID = FirstReserved + 3
 )
 
-// Stats is a snapshot of an endpoint's activity: totals since it started,
-// queue depth, the handling-time histogram, and the same per open
-// connection. Its WritePrometheus method encodes it for Prometheus.
-type Stats = stats.Endpoint
-
-// ConnStats is one open connection in Stats.
-type ConnStats = stats.Conn
-
-// Counts are the counters of Stats and ConnStats.
-type Counts = stats.Counts
-
-// Histogram is a distribution of handling times over the buckets
-// HistogramBounds.
-type Histogram = stats.Histogram
-
-// HistogramBounds are the upper bounds of a Histogram's buckets, from 1µs
-// to 10s in 1-2-5 steps; one more bucket takes anything slower.
-var HistogramBounds = slices.Clone(stats.Bounds)
-
 // Stats returns a snapshot of the endpoint's counters. Counting costs the
 // endpoint a few atomic additions per message; Stats itself takes a lock
 // briefly.
 func (e *Endpoint) Stats() Stats {
-	st := Stats{Name: e.name, PID: os.Getpid(), Started: e.started, Time: time.Now()}
-	e.loop.Snapshot(&st)
-	st.Spies = e.feed.Spies()
-	return st
+	in := stats.Endpoint{Name: e.name, PID: os.Getpid(), Started: e.started, Time: time.Now()}
+	e.loop.Snapshot(&in)
+	in.Spies = e.feed.Spies()
+	return statsFrom(&in)
 }
 
 // WritePrometheus writes the endpoint's current Stats in the Prometheus
@@ -70,22 +51,22 @@ func (e *Endpoint) WritePrometheus(w io.Writer) error {
 }
 
 // control answers the reserved messages.
-func (e *Endpoint) control(src *dispatch.Source, m *Message) (Reply, error) {
-	if err := e.mayWatch(m.From); err != nil {
-		return Reply{}, err
+func (e *Endpoint) control(src *dispatch.Source, m *transport.Message) (transport.Reply, error) {
+	if err := e.mayWatch(Peer(m.From)); err != nil {
+		return transport.Reply{}, err
 	}
 	switch m.ID {
 	case StatsID:
 		b, err := json.Marshal(e.Stats())
-		return Reply{Data: b}, err
+		return transport.Reply{Data: b}, err
 	case MetricsID:
 		var buf bytes.Buffer
 		err := e.WritePrometheus(&buf)
-		return Reply{Data: buf.Bytes()}, err
+		return transport.Reply{Data: buf.Bytes()}, err
 	case SpyID:
 		return e.feed.Poll(src, m)
 	}
-	return Reply{}, &RemoteError{Code: transport.CodeHandler, Message: "unknown reserved message"}
+	return transport.Reply{}, &transport.RemoteError{Code: transport.CodeHandler, Message: "unknown reserved message"}
 }
 
 // Windows accounts that may watch any endpoint, as root may on Unix.
@@ -102,13 +83,13 @@ func (e *Endpoint) mayWatch(p Peer) error {
 	case p.Transport == inproc.Scheme:
 		return nil
 	case e.noWatch:
-		return &RemoteError{Code: transport.CodeDenied, Message: "watching is disabled on this endpoint"}
+		return &transport.RemoteError{Code: transport.CodeDenied, Message: "watching is disabled on this endpoint"}
 	case p.UID >= 0 && (p.UID == os.Geteuid() || p.UID == 0 || slices.Contains(e.watchUIDs, p.UID)):
 		return nil
 	case p.SID != "" && (sameUserSID(p) || p.SID == localSystem || slices.Contains(p.GroupSIDs, administrators)):
 		return nil
 	}
-	return &RemoteError{Code: transport.CodeDenied, Message: "only the endpoint's user may watch it"}
+	return &transport.RemoteError{Code: transport.CodeDenied, Message: "only the endpoint's user may watch it"}
 }
 
 // Stats asks the endpoint for its statistics (a StatsID message).

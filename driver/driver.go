@@ -31,6 +31,44 @@ import (
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
+// The values a transport carries: the engine's own types, which package
+// postbox converts to and from its public types of the same names and
+// fields at its edge (a transport never imports package postbox).
+type (
+	// Message is one message: ID, W, L, Data, and the sender in From.
+	Message = transport.Message
+	// Reply is a handler's answer.
+	Reply = transport.Reply
+	// Peer identifies the other side of a connection.
+	Peer = transport.Peer
+	// RemoteError is a failure reported by the other side, with its Code.
+	RemoteError = transport.RemoteError
+	// LostError reports posted messages never confirmed.
+	LostError = transport.LostError
+)
+
+// Message numbers shared with Windows.
+const (
+	CopyData = transport.CopyData
+	User     = transport.User
+	App      = transport.App
+)
+
+// The sentinel errors; package postbox exports the same values.
+var (
+	ErrNoEndpoint = transport.ErrNoEndpoint
+	ErrTimeout    = transport.ErrTimeout
+	ErrPeerGone   = transport.ErrPeerGone
+	ErrNameInUse  = transport.ErrNameInUse
+	ErrQueueFull  = transport.ErrQueueFull
+	ErrTooLarge   = transport.ErrTooLarge
+	ErrDenied     = transport.ErrDenied
+	ErrProtocol   = transport.ErrProtocol
+	ErrBadAddress = transport.ErrBadAddress
+	ErrLimit      = transport.ErrLimit
+	ErrClosed     = transport.ErrClosed
+)
+
 // The transport interface and its configuration.
 type (
 	// Transport carries messages for one address scheme.

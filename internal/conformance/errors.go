@@ -126,6 +126,16 @@ var _ = add("HandlerError", func(t *testing.T, s *suite) {
 	if !errors.Is(err, postbox.ErrDenied) || !errors.As(err, &re) {
 		t.Fatalf("handler returning ErrDenied: %v, want a *RemoteError matching ErrDenied", err)
 	}
+	// A handler that returns a *RemoteError chooses the code and text
+	// the sender sees.
+	chosen := postbox.HandlerFunc(func(context.Context, *postbox.Message) (postbox.Reply, error) {
+		return postbox.Reply{}, &postbox.RemoteError{Code: postbox.CodeQueueFull, Message: "try later"}
+	})
+	_, addr = s.listen(t, chosen)
+	_, err = s.dial(t, addr).Send(ctx(t), postbox.Message{ID: postbox.User})
+	if !errors.As(err, &re) || re.Code != postbox.CodeQueueFull || re.Message != "try later" || !errors.Is(err, postbox.ErrQueueFull) {
+		t.Fatalf("handler returning a *RemoteError: %v, want it back with its code and text", err)
+	}
 })
 
 var _ = add("HandlerPanic", func(t *testing.T, s *suite) {

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/postbox-ipc/postbox/driver"
 	"strings"
 	"time"
 
 	gonats "github.com/nats-io/nats.go"
-
-	"github.com/postbox-ipc/postbox"
 )
 
 // address is a parsed "servers/NAME".
@@ -27,7 +26,7 @@ func parseAddr(addr string, needName bool) (address, error) {
 		servers, name = addr[:i], addr[i+1:]
 	}
 	if servers == "" {
-		return address{}, fmt.Errorf("%w: nats://%s: want nats://host:port/NAME", postbox.ErrBadAddress, addr)
+		return address{}, fmt.Errorf("%w: nats://%s: want nats://host:port/NAME", driver.ErrBadAddress, addr)
 	}
 	if needName || name != "" {
 		if err := validName(name); err != nil {
@@ -37,7 +36,7 @@ func parseAddr(addr string, needName bool) (address, error) {
 	var urls []string
 	for _, s := range strings.Split(servers, ",") {
 		if s == "" {
-			return address{}, fmt.Errorf("%w: nats://%s: empty server", postbox.ErrBadAddress, addr)
+			return address{}, fmt.Errorf("%w: nats://%s: empty server", driver.ErrBadAddress, addr)
 		}
 		urls = append(urls, "nats://"+s)
 	}
@@ -54,7 +53,7 @@ func validName(name string) error {
 		bad = bad || !ok
 	}
 	if bad {
-		return fmt.Errorf("%w: endpoint name %q: want 1-100 letters, digits or \"._-@+\", with no empty dot-separated part", postbox.ErrBadAddress, name)
+		return fmt.Errorf("%w: endpoint name %q: want 1-100 letters, digits or \"._-@+\", with no empty dot-separated part", driver.ErrBadAddress, name)
 	}
 	return nil
 }
@@ -84,20 +83,20 @@ func (t *Transport) connect(ctx context.Context, a address, role string) (*gonat
 			return nil, ctxErr(ctx)
 		}
 		if errors.Is(err, gonats.ErrNoServers) {
-			return nil, fmt.Errorf("%w: no NATS server at %s: %v", postbox.ErrNoEndpoint, a.display, err)
+			return nil, fmt.Errorf("%w: no NATS server at %s: %v", driver.ErrNoEndpoint, a.display, err)
 		}
 		return nil, fmt.Errorf("connect to NATS at %s: %w", a.display, err)
 	}
 	if !nc.HeadersSupported() {
 		nc.Close()
-		return nil, fmt.Errorf("%w: the NATS server at %s does not support headers", postbox.ErrProtocol, a.display)
+		return nil, fmt.Errorf("%w: the NATS server at %s does not support headers", driver.ErrProtocol, a.display)
 	}
 	return nc, nil
 }
 
 func ctxErr(ctx context.Context) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return postbox.ErrTimeout
+		return driver.ErrTimeout
 	}
 	return ctx.Err()
 }

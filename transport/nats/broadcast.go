@@ -3,6 +3,7 @@ package nats
 import (
 	"context"
 	"fmt"
+	"github.com/postbox-ipc/postbox/driver"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func (b *Broadcaster) Broadcast(ctx context.Context, url string, m postbox.Messa
 	defer sub.Unsubscribe()
 	timeout := or0(b.Timeout, postbox.DefaultBroadcastTimeout)
 	out := &gonats.Msg{Subject: t.allSubject(), Reply: inbox, Data: m.Data, Header: gonats.Header{}}
-	setMessage(out.Header, &m)
+	setMessage(out.Header, &driver.Message{ID: m.ID, W: m.W, L: m.L})
 	out.Header[HeaderTimeout] = []string{strconv.FormatInt(int64(timeout), 10)}
 	if err := nc.PublishMsg(out); err != nil {
 		return nil, publishErr(err)
@@ -117,7 +118,8 @@ func (g *gather) add(m *gonats.Msg) {
 	g.acks[key]--
 	r := postbox.Result{Endpoint: g.info(name, pid)}
 	if m.Header.Get(HeaderError) != "" {
-		r.Err = answerErr(m)
+		re := answerErr(m)
+		r.Err = &postbox.RemoteError{Code: postbox.Code(re.Code), Message: re.Message}
 	} else {
 		r.Reply = postbox.Reply{Result: intHeader(m.Header, HeaderResult), Data: m.Data}
 	}

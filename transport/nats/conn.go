@@ -12,7 +12,6 @@ import (
 	gonats "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/driver"
 )
 
@@ -28,7 +27,7 @@ type conn struct {
 	inst        string              // the instance's subject; "" when none answered (Durable)
 	durableSubj string
 	inbox       string // INBOX: the connection's inbox prefix, a random token and the PID
-	peer        postbox.Peer
+	peer        driver.Peer
 	max         int
 	replyMax    int
 	liveness    time.Duration
@@ -67,15 +66,15 @@ type waiter struct {
 	target uint64 // a Sync confirms Posts up to this count
 	reply  string
 	ch     chan result
-	cb     func(postbox.Reply, error)
+	cb     func(driver.Reply, error)
 }
 
 type result struct {
-	rep postbox.Reply
+	rep driver.Reply
 	err error
 }
 
-func (c *conn) Peer() postbox.Peer { return c.peer }
+func (c *conn) Peer() driver.Peer { return c.peer }
 
 func (c *conn) MaxSize() int { return c.max }
 
@@ -84,12 +83,12 @@ func (c *conn) MaxSize() int { return c.max }
 var waiters = sync.Pool{New: func() any { return &waiter{ch: make(chan result, 1)} }}
 
 // Send publishes a request to the instance and waits for its answer.
-func (c *conn) Send(ctx context.Context, m postbox.Message) (postbox.Reply, error) {
+func (c *conn) Send(ctx context.Context, m driver.Message) (driver.Reply, error) {
 	w := waiters.Get().(*waiter)
 	seq, err := c.send(ctx, &m, w, true)
 	if err != nil {
 		putWaiter(w)
-		return postbox.Reply{}, err
+		return driver.Reply{}, err
 	}
 	select {
 	case res := <-w.ch:
@@ -100,7 +99,7 @@ func (c *conn) Send(ctx context.Context, m postbox.Message) (postbox.Reply, erro
 			// Best effort: a lost cancel leaves the handler to its deadline.
 			_ = c.nc.PublishMsg(&gonats.Msg{Subject: c.inst, Header: gonats.Header{HeaderKind: {KindCancel}, HeaderCancel: {w.reply}}})
 			putWaiter(w)
-			return postbox.Reply{}, ctxErr(ctx)
+			return driver.Reply{}, ctxErr(ctx)
 		}
 		res := <-w.ch
 		putWaiter(w)
@@ -115,14 +114,14 @@ func putWaiter(w *waiter) {
 
 // SendAsync publishes a request; done gets the answer from the inbox's
 // goroutine.
-func (c *conn) SendAsync(m postbox.Message, done func(postbox.Reply, error)) {
+func (c *conn) SendAsync(m driver.Message, done func(driver.Reply, error)) {
 	if _, err := c.send(context.Background(), &m, &waiter{cb: done}, false); err != nil {
-		done(postbox.Reply{}, err)
+		done(driver.Reply{}, err)
 	}
 }
 
 // send takes a window slot, registers w and publishes m.
-func (c *conn) send(ctx context.Context, m *postbox.Message, w *waiter, block bool) (uint64, error) {
+func (c *conn) send(ctx context.Context, m *driver.Message, w *waiter, block bool) (uint64, error) {
 	if err := c.usable(m); err != nil {
 		return 0, err
 	}
@@ -152,8 +151,8 @@ func (c *conn) send(ctx context.Context, m *postbox.Message, w *waiter, block bo
 
 // messageHeader carries m's ID, W and L, or is nil when they are the
 // defaults (CopyData, 0, 0): such a message goes without headers.
-func messageHeader(m *postbox.Message) gonats.Header {
-	if m.ID == postbox.CopyData && m.W == 0 && m.L == 0 {
+func messageHeader(m *driver.Message) gonats.Header {
+	if m.ID == driver.CopyData && m.W == 0 && m.L == 0 {
 		return nil
 	}
 	h := make(gonats.Header, 3)
@@ -162,7 +161,7 @@ func messageHeader(m *postbox.Message) gonats.Header {
 }
 
 // Post publishes m; the instance credits it once handled.
-func (c *conn) Post(ctx context.Context, m postbox.Message) error {
+func (c *conn) Post(ctx context.Context, m driver.Message) error {
 	if c.js != nil {
 		return c.durablePost(ctx, &m, true)
 	}
@@ -170,14 +169,14 @@ func (c *conn) Post(ctx context.Context, m postbox.Message) error {
 }
 
 // TryPost is Post that fails with ErrQueueFull instead of waiting.
-func (c *conn) TryPost(m postbox.Message) error {
+func (c *conn) TryPost(m driver.Message) error {
 	if c.js != nil {
 		return c.durablePost(context.Background(), &m, false)
 	}
 	return c.post(context.Background(), &m, false)
 }
 
-func (c *conn) post(ctx context.Context, m *postbox.Message, block bool) error {
+func (c *conn) post(ctx context.Context, m *driver.Message, block bool) error {
 	if err := c.usable(m); err != nil {
 		return err
 	}
@@ -205,29 +204,29 @@ func (c *conn) post(ctx context.Context, m *postbox.Message, block bool) error {
 }
 
 // usable checks m against the limits and the connection's state.
-func (c *conn) usable(m *postbox.Message) error {
+func (c *conn) usable(m *driver.Message) error {
 	if c.inst == "" {
-		return fmt.Errorf("%w: no endpoint answered %s when this connection was made", postbox.ErrNoEndpoint, c.subject)
+		return fmt.Errorf("%w: no endpoint answered %s when this connection was made", driver.ErrNoEndpoint, c.subject)
 	}
 	return c.ready(m)
 }
 
 // ready is usable without the need for an instance (durable Posts).
-func (c *conn) ready(m *postbox.Message) error {
+func (c *conn) ready(m *driver.Message) error {
 	if len(m.Data) > c.max {
-		return fmt.Errorf("%w: %d bytes, the receiver accepts %d", postbox.ErrTooLarge, len(m.Data), c.max)
+		return fmt.Errorf("%w: %d bytes, the receiver accepts %d", driver.ErrTooLarge, len(m.Data), c.max)
 	}
 	c.mu.Lock()
 	closed, err := c.closed, c.err
 	c.mu.Unlock()
 	switch {
 	case closed:
-		return postbox.ErrClosed
+		return driver.ErrClosed
 	case err != nil:
 		return err
 	}
 	if st := c.nc.Status(); st != gonats.CONNECTED {
-		err := fmt.Errorf("%w: not connected to NATS (%v)", postbox.ErrPeerGone, st)
+		err := fmt.Errorf("%w: not connected to NATS (%v)", driver.ErrPeerGone, st)
 		c.fail(err)
 		return err
 	}
@@ -238,9 +237,9 @@ func (c *conn) ready(m *postbox.Message) error {
 // leaves the stream in an unknown state, so the connection fails.
 func (c *conn) publishFailed(err error) error {
 	if errors.Is(err, gonats.ErrMaxPayload) {
-		return fmt.Errorf("%w: %v", postbox.ErrTooLarge, err)
+		return fmt.Errorf("%w: %v", driver.ErrTooLarge, err)
 	}
-	err = fmt.Errorf("%w: %v", postbox.ErrPeerGone, err)
+	err = fmt.Errorf("%w: %v", driver.ErrPeerGone, err)
 	c.fail(err)
 	return err
 }
@@ -249,11 +248,11 @@ func (c *conn) publishFailed(err error) error {
 func publishErr(err error) error {
 	switch {
 	case errors.Is(err, gonats.ErrMaxPayload):
-		return fmt.Errorf("%w: %v", postbox.ErrTooLarge, err)
+		return fmt.Errorf("%w: %v", driver.ErrTooLarge, err)
 	case errors.Is(err, gonats.ErrConnectionClosed):
-		return postbox.ErrClosed
+		return driver.ErrClosed
 	}
-	return fmt.Errorf("%w: %v", postbox.ErrPeerGone, err)
+	return fmt.Errorf("%w: %v", driver.ErrPeerGone, err)
 }
 
 // acquire takes one window slot and size bytes.
@@ -263,7 +262,7 @@ func (c *conn) acquire(ctx context.Context, size int64, block bool) error {
 		switch {
 		case c.closed:
 			c.mu.Unlock()
-			return postbox.ErrClosed
+			return driver.ErrClosed
 		case c.err != nil:
 			err := c.err
 			c.mu.Unlock()
@@ -279,13 +278,13 @@ func (c *conn) acquire(ctx context.Context, size int64, block bool) error {
 		}
 		c.mu.Unlock()
 		if !block {
-			return postbox.ErrQueueFull
+			return driver.ErrQueueFull
 		}
 		select {
 		case <-c.space:
 		case <-c.dead:
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", postbox.ErrQueueFull, ctxErr(ctx))
+			return fmt.Errorf("%w: %w", driver.ErrQueueFull, ctxErr(ctx))
 		}
 	}
 }
@@ -381,12 +380,12 @@ func (c *conn) onAnswer(m *gonats.Msg) {
 	c.mu.Unlock()
 	if gone {
 		err := c.instanceGone()
-		c.finish(w, postbox.Reply{}, err)
+		c.finish(w, driver.Reply{}, err)
 		c.fail(err)
 		return
 	}
 	if w.sync {
-		c.finish(w, postbox.Reply{}, nil) // a sync's answer carries no reply
+		c.finish(w, driver.Reply{}, nil) // a sync's answer carries no reply
 		return
 	}
 	rep, err := c.decode(m)
@@ -396,7 +395,7 @@ func (c *conn) onAnswer(m *gonats.Msg) {
 // instanceGone: NATS says nobody listens on the instance's subject any
 // more — the endpoint process closed or died.
 func (c *conn) instanceGone() error {
-	return fmt.Errorf("%w: the %s instance is gone (no responders)", postbox.ErrPeerGone, c.subject)
+	return fmt.Errorf("%w: the %s instance is gone (no responders)", driver.ErrPeerGone, c.subject)
 }
 
 // creditLocked applies a credit message. c.mu is held.
@@ -416,24 +415,24 @@ func (c *conn) creditLocked(m *gonats.Msg) {
 }
 
 // decode turns a final answer into the Send's outcome.
-func (c *conn) decode(m *gonats.Msg) (postbox.Reply, error) {
+func (c *conn) decode(m *gonats.Msg) (driver.Reply, error) {
 	rep, err := readAnswer(m.Data)
 	if err == nil && len(rep.Data) > c.replyMax {
-		return postbox.Reply{}, fmt.Errorf("%w: reply of %d bytes, the limit is %d", postbox.ErrTooLarge, len(rep.Data), c.replyMax)
+		return driver.Reply{}, fmt.Errorf("%w: reply of %d bytes, the limit is %d", driver.ErrTooLarge, len(rep.Data), c.replyMax)
 	}
 	return rep, err
 }
 
 // answerErr decodes an error answer.
-func answerErr(m *gonats.Msg) error {
+func answerErr(m *gonats.Msg) *driver.RemoteError {
 	code, err := strconv.Atoi(m.Header.Get(HeaderError))
 	if err != nil || !driver.Code(code).Valid() {
 		code = int(driver.CodeHandler)
 	}
-	return &postbox.RemoteError{Code: driver.Code(code), Message: string(m.Data)}
+	return &driver.RemoteError{Code: driver.Code(code), Message: string(m.Data)}
 }
 
-func (c *conn) finish(w *waiter, rep postbox.Reply, err error) {
+func (c *conn) finish(w *waiter, rep driver.Reply, err error) {
 	if w.cb != nil {
 		w.cb(rep, err)
 		return
@@ -455,6 +454,6 @@ func (c *conn) fail(err error) {
 	c.pending = map[uint64]*waiter{}
 	c.mu.Unlock()
 	for _, w := range pend {
-		c.finish(w, postbox.Reply{}, err)
+		c.finish(w, driver.Reply{}, err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	gonats "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/driver"
 )
 
@@ -47,7 +46,7 @@ func newConn(t *Transport, nc *gonats.Conn, a address, cfg *driver.DialConfig) *
 		liveness: t.liveness(), closeTO: driver.CloseOr(cfg.CloseTimeout),
 		pending: map[uint64]*waiter{}, space: make(chan struct{}, 1), dead: make(chan struct{}),
 		stop: make(chan struct{}),
-		peer: postbox.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: Scheme + "://" + a.display + "/" + a.name}}
+		peer: driver.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: Scheme + "://" + a.display + "/" + a.name}}
 }
 
 // start subscribes to the inbox, shakes hands and starts the watchdog.
@@ -56,7 +55,7 @@ func (c *conn) start(ctx context.Context, cfg *driver.DialConfig) error {
 		return fmt.Errorf("subscribe %s: %w", c.inbox, err)
 	}
 	err := c.hello(ctx, cfg)
-	if c.t.Durable && errors.Is(err, postbox.ErrNoEndpoint) {
+	if c.t.Durable && errors.Is(err, driver.ErrNoEndpoint) {
 		err = nil // Posts wait in the stream; Sends fail until a redial
 	}
 	if err != nil {
@@ -81,13 +80,13 @@ func (c *conn) hello(ctx context.Context, cfg *driver.DialConfig) error {
 	res, err := c.nc.RequestMsgWithContext(hctx, m)
 	switch {
 	case errors.Is(err, gonats.ErrNoResponders):
-		return fmt.Errorf("%w: nobody serves %s", postbox.ErrNoEndpoint, c.subject)
+		return fmt.Errorf("%w: nobody serves %s", driver.ErrNoEndpoint, c.subject)
 	case err != nil && ctx.Err() != nil:
 		return ctxErr(ctx)
 	case err != nil:
-		return fmt.Errorf("%w: %s did not answer: %v", postbox.ErrNoEndpoint, c.subject, err)
+		return fmt.Errorf("%w: %s did not answer: %v", driver.ErrNoEndpoint, c.subject, err)
 	case res.Header.Get(HeaderInstance) == "":
-		return fmt.Errorf("%w: %s answered the handshake without an instance", postbox.ErrProtocol, c.subject)
+		return fmt.Errorf("%w: %s answered the handshake without an instance", driver.ErrProtocol, c.subject)
 	}
 	c.inst = res.Header.Get(HeaderInstance)
 	if pid, err := strconv.Atoi(res.Header.Get(HeaderPID)); err == nil {
@@ -123,7 +122,7 @@ func (c *conn) lose(err error) {
 	c.mu.Lock()
 	c.refusals++
 	if c.refusal == nil {
-		c.refusal = fmt.Errorf("%w: jetstream: %v", postbox.ErrPeerGone, err)
+		c.refusal = fmt.Errorf("%w: jetstream: %v", driver.ErrPeerGone, err)
 	}
 	c.mu.Unlock()
 }
@@ -140,7 +139,7 @@ func (c *conn) watchdog() {
 			return
 		case now := <-tk.C:
 			if st := c.nc.Status(); st != gonats.CONNECTED {
-				c.fail(fmt.Errorf("%w: disconnected from NATS (%v)", postbox.ErrPeerGone, st))
+				c.fail(fmt.Errorf("%w: disconnected from NATS (%v)", driver.ErrPeerGone, st))
 				continue
 			}
 			c.mu.Lock()
@@ -148,7 +147,7 @@ func (c *conn) watchdog() {
 			silent := now.Sub(c.lastHeard) > c.liveness
 			c.mu.Unlock()
 			if busy && silent {
-				c.fail(fmt.Errorf("%w: no sign of life from %s for %v", postbox.ErrPeerGone, c.subject, c.liveness))
+				c.fail(fmt.Errorf("%w: no sign of life from %s for %v", driver.ErrPeerGone, c.subject, c.liveness))
 			}
 		}
 	}

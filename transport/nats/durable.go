@@ -10,7 +10,6 @@ import (
 	gonats "github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/driver"
 )
 
@@ -83,11 +82,11 @@ func (l *listener) startDurable(ctx context.Context) (*durableConsumer, error) {
 		return nil, fmt.Errorf("jetstream consumer %s: %w", consumerName(l.name), err)
 	}
 	d := &durableConsumer{l: l}
-	peer := postbox.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: "jetstream", Identity: Identity}
+	peer := driver.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: "jetstream", Identity: Identity}
 	d.src = l.loop.Attach(peer, d, l.cfg.QueueLenOr())
 	d.cc, err = cons.Consume(d.onMsg, jetstream.PullMaxMessages(min(l.cfg.QueueLenOr(), 512)))
 	if err != nil {
-		d.src.Detach(postbox.ErrClosed)
+		d.src.Detach(driver.ErrClosed)
 		return nil, fmt.Errorf("jetstream consume: %w", err)
 	}
 	return d, nil
@@ -106,7 +105,7 @@ func (d *durableConsumer) onMsg(msg jetstream.Msg) {
 	r.Size = len(r.Msg.Data)
 	r.Aux = msg
 	switch err := d.src.Deliver(r, false); {
-	case errors.Is(err, postbox.ErrQueueFull):
+	case errors.Is(err, driver.ErrQueueFull):
 		driver.Free(r)
 		d.settled("give back", msg.NakWithDelay(time.Second))
 	case err != nil:
@@ -126,9 +125,9 @@ func (d *durableConsumer) settled(what string, err error) {
 
 // Respond implements driver.Responder: a handled message is acknowledged,
 // one the endpoint never ran is given back.
-func (d *durableConsumer) Respond(r *driver.Request, _ postbox.Reply, err error) {
+func (d *durableConsumer) Respond(r *driver.Request, _ driver.Reply, err error) {
 	msg := r.Aux.(jetstream.Msg)
-	if errors.Is(err, postbox.ErrClosed) {
+	if errors.Is(err, driver.ErrClosed) {
 		d.settled("give back", msg.Nak())
 	} else {
 		d.settled("acknowledge", msg.Ack())
@@ -147,12 +146,12 @@ func (d *durableConsumer) Watch(*driver.Request) {}
 func (d *durableConsumer) stop() {
 	d.cc.Drain()
 	<-d.cc.Closed()
-	d.src.Detach(postbox.ErrClosed)
+	d.src.Detach(driver.ErrClosed)
 }
 
 // durablePost publishes m to the durable stream without waiting for
 // JetStream's acknowledgement; Flush waits for it.
-func (c *conn) durablePost(ctx context.Context, m *postbox.Message, block bool) error {
+func (c *conn) durablePost(ctx context.Context, m *driver.Message, block bool) error {
 	if err := c.ready(m); err != nil {
 		return err
 	}
@@ -168,11 +167,11 @@ func (c *conn) durablePost(ctx context.Context, m *postbox.Message, block bool) 
 			}
 		}
 		if !block {
-			return postbox.ErrQueueFull
+			return driver.ErrQueueFull
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", postbox.ErrQueueFull, ctxErr(ctx))
+			return fmt.Errorf("%w: %w", driver.ErrQueueFull, ctxErr(ctx))
 		case <-c.js.PublishAsyncComplete():
 		case <-time.After(10 * time.Millisecond):
 		}
@@ -185,6 +184,6 @@ func (c *conn) durableFlush(ctx context.Context) error {
 	case <-c.js.PublishAsyncComplete():
 		return nil
 	case <-ctx.Done():
-		return &postbox.LostError{Count: uint64(c.js.PublishAsyncPending()), Err: ctxErr(ctx)}
+		return &driver.LostError{Count: uint64(c.js.PublishAsyncPending()), Err: ctxErr(ctx)}
 	}
 }

@@ -2,10 +2,9 @@ package nats
 
 import (
 	"context"
+	"github.com/postbox-ipc/postbox/driver"
 
 	gonats "github.com/nats-io/nats.go"
-
-	"github.com/postbox-ipc/postbox"
 )
 
 // Flush waits until the instance has accepted every Post made before it:
@@ -60,7 +59,7 @@ func (c *conn) sync(ctx context.Context, target uint64) error {
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		return &postbox.LostError{Count: c.posted - max(c.credited, c.synced), Err: ctxErr(ctx)}
+		return &driver.LostError{Count: c.posted - max(c.credited, c.synced), Err: ctxErr(ctx)}
 	}
 }
 
@@ -72,7 +71,7 @@ func (c *conn) lost(cause error) error {
 	if c.err == nil {
 		n := c.posted - max(c.credited, c.synced) + c.refusals
 		if n > 0 {
-			return &postbox.LostError{Count: n, Err: cause}
+			return &driver.LostError{Count: n, Err: cause}
 		}
 		return cause
 	}
@@ -84,7 +83,7 @@ func (c *conn) lost(cause error) error {
 func (c *conn) lostLocked() error {
 	n := c.posted - max(c.credited, c.synced) + c.refusals
 	if n > 0 {
-		return &postbox.LostError{Count: n, Err: c.err}
+		return &driver.LostError{Count: n, Err: c.err}
 	}
 	return c.err
 }
@@ -97,7 +96,7 @@ func (c *conn) report() error {
 	if c.refusals == 0 {
 		return nil
 	}
-	err := &postbox.LostError{Count: c.refusals, Err: c.refusal}
+	err := &driver.LostError{Count: c.refusals, Err: c.refusal}
 	c.refusals, c.refusal = 0, nil
 	return err
 }
@@ -115,7 +114,7 @@ func (c *conn) Close() error {
 		c.mu.Lock()
 		c.closed = true
 		c.mu.Unlock()
-		c.fail(postbox.ErrClosed)
+		c.fail(driver.ErrClosed)
 		close(c.stop)
 		c.wg.Wait()
 		if c.js != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/driver"
 )
 
@@ -32,7 +31,7 @@ const (
 )
 
 // appendRequest returns the payload of m on an instance subject.
-func appendRequest(m *postbox.Message, timeout int64) []byte {
+func appendRequest(m *driver.Message, timeout int64) []byte {
 	b := make([]byte, reqPrefix+len(m.Data))
 	binary.LittleEndian.PutUint32(b[0:], m.ID)
 	binary.LittleEndian.PutUint64(b[8:], uint64(m.W))
@@ -43,9 +42,9 @@ func appendRequest(m *postbox.Message, timeout int64) []byte {
 }
 
 // readRequest parses a request payload into msg and returns the timeout.
-func readRequest(p []byte, msg *postbox.Message) (int64, error) {
+func readRequest(p []byte, msg *driver.Message) (int64, error) {
 	if len(p) < reqPrefix || binary.LittleEndian.Uint32(p[4:]) != 0 {
-		return 0, fmt.Errorf("%w: malformed request prefix", postbox.ErrProtocol)
+		return 0, fmt.Errorf("%w: malformed request prefix", driver.ErrProtocol)
 	}
 	msg.ID = binary.LittleEndian.Uint32(p[0:])
 	msg.W = int64(binary.LittleEndian.Uint64(p[8:]))
@@ -65,15 +64,15 @@ func appendAnswer(result int64, code driver.Code, data []byte) []byte {
 }
 
 // readAnswer parses an answer payload.
-func readAnswer(p []byte) (postbox.Reply, error) {
+func readAnswer(p []byte) (driver.Reply, error) {
 	if len(p) < ansPrefix || binary.LittleEndian.Uint32(p[12:]) != 0 {
-		return postbox.Reply{}, fmt.Errorf("%w: malformed answer prefix", postbox.ErrPeerGone)
+		return driver.Reply{}, fmt.Errorf("%w: malformed answer prefix", driver.ErrPeerGone)
 	}
 	if code := driver.Code(binary.LittleEndian.Uint32(p[8:])); code != 0 {
 		if !code.Valid() {
 			code = driver.CodeHandler
 		}
-		return postbox.Reply{}, &postbox.RemoteError{Code: code, Message: string(p[ansPrefix:])}
+		return driver.Reply{}, &driver.RemoteError{Code: code, Message: string(p[ansPrefix:])}
 	}
-	return postbox.Reply{Result: int64(binary.LittleEndian.Uint64(p[0:])), Data: p[ansPrefix:]}, nil
+	return driver.Reply{Result: int64(binary.LittleEndian.Uint64(p[0:])), Data: p[ansPrefix:]}, nil
 }

@@ -2,12 +2,11 @@ package nats
 
 import (
 	"fmt"
+	"github.com/postbox-ipc/postbox/driver"
 	"strconv"
 	"strings"
 
 	gonats "github.com/nats-io/nats.go"
-
-	"github.com/postbox-ipc/postbox"
 )
 
 // NATS headers Postbox uses (docs/PROTOCOL.md, "NATS"). Names are
@@ -58,8 +57,8 @@ const (
 )
 
 // setMessage writes m's ID, W and L into h, leaving defaults out.
-func setMessage(h gonats.Header, m *postbox.Message) {
-	if m.ID != postbox.CopyData {
+func setMessage(h gonats.Header, m *driver.Message) {
+	if m.ID != driver.CopyData {
 		h[HeaderID] = []string{strconv.FormatUint(uint64(m.ID), 10)}
 	}
 	if m.W != 0 {
@@ -71,8 +70,8 @@ func setMessage(h gonats.Header, m *postbox.Message) {
 }
 
 // readMessage parses ID, W and L from h.
-func readMessage(h gonats.Header, m *postbox.Message) error {
-	m.ID = postbox.CopyData
+func readMessage(h gonats.Header, m *driver.Message) error {
+	m.ID = driver.CopyData
 	if v := h.Get(HeaderID); v != "" {
 		id, err := parseNum(v, 32, true)
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 
 	gonats "github.com/nats-io/nats.go"
 
-	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/driver"
 )
 
@@ -294,7 +293,7 @@ func (l *listener) forgetIdle(now time.Time) {
 	for id, s := range l.senders {
 		if s.idle(now) {
 			delete(l.senders, id)
-			s.src.Detach(postbox.ErrClosed)
+			s.src.Detach(driver.ErrClosed)
 		}
 	}
 }
@@ -317,7 +316,7 @@ func (l *listener) onGone(m *gonats.Msg) {
 	l.mu.Unlock()
 	if s != nil {
 		l.log.Debug("postbox: nats: sender gone", "endpoint", l.name, "inbox", inbox)
-		s.close(fmt.Errorf("%w: sender %s is gone", postbox.ErrPeerGone, inbox))
+		s.close(fmt.Errorf("%w: sender %s is gone", driver.ErrPeerGone, inbox))
 	}
 }
 
@@ -346,7 +345,7 @@ func (l *listener) Close() error {
 		l.senders = nil
 		l.mu.Unlock()
 		for _, s := range senders {
-			s.close(postbox.ErrClosed)
+			s.close(driver.ErrClosed)
 		}
 		l.nc.Close()
 	})
@@ -365,7 +364,7 @@ func (l *listener) refuseUnread() {
 			return
 		}
 		if m.Reply != "" && m.Header.Get(HeaderKind) == "" {
-			l.replyErr(m, postbox.ErrClosed, m.Subject == l.t.allSubject())
+			l.replyErr(m, driver.ErrClosed, m.Subject == l.t.allSubject())
 		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	gonats "github.com/nats-io/nats.go"
 
-	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/driver"
 )
 
@@ -89,19 +88,19 @@ func (l *listener) inboxOf(m *gonats.Msg) string {
 // check validates a message's size and fields, filling in msg and
 // returning the sender's timeout: from the prefix on an instance subject
 // (framed), from headers otherwise.
-func (l *listener) check(m *gonats.Msg, framed bool, msg *postbox.Message) (int64, error) {
+func (l *listener) check(m *gonats.Msg, framed bool, msg *driver.Message) (int64, error) {
 	size := len(m.Data)
 	if framed {
 		size -= reqPrefix
 	}
 	if size > l.max {
-		return 0, fmt.Errorf("%w: %d bytes, %s accepts %d", postbox.ErrTooLarge, size, l.name, l.max)
+		return 0, fmt.Errorf("%w: %d bytes, %s accepts %d", driver.ErrTooLarge, size, l.name, l.max)
 	}
 	if framed {
 		return readRequest(m.Data, msg)
 	}
 	if err := readMessage(m.Header, msg); err != nil {
-		return 0, fmt.Errorf("%w: %v", postbox.ErrProtocol, err)
+		return 0, fmt.Errorf("%w: %v", driver.ErrProtocol, err)
 	}
 	msg.Data = m.Data
 	return intHeader(m.Header, HeaderTimeout), nil
@@ -131,19 +130,19 @@ func (l *listener) senderFor(inbox string) (*sender, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return nil, postbox.ErrClosed
+		return nil, driver.ErrClosed
 	}
 	if s := l.senders[inbox]; s != nil {
 		s.touch()
 		return s, nil
 	}
-	peer := postbox.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: inbox, Identity: Identity}
+	peer := driver.Peer{PID: -1, UID: -1, GID: -1, Transport: Scheme, Addr: inbox, Identity: Identity}
 	if n, err := strconv.Atoi(inbox[strings.LastIndexByte(inbox, '.')+1:]); err == nil && n > 0 {
 		peer.PID = n
 	}
 	if l.cfg.Auth != nil {
 		if err := l.cfg.Auth(peer); err != nil {
-			return nil, fmt.Errorf("%w: %v", postbox.ErrDenied, err)
+			return nil, fmt.Errorf("%w: %v", driver.ErrDenied, err)
 		}
 	}
 	s := &sender{l: l, id: inbox, inbox: inbox}
@@ -154,9 +153,9 @@ func (l *listener) senderFor(inbox string) (*sender, error) {
 }
 
 // reply answers a Send (or a broadcast) with the handler's outcome.
-func (l *listener) reply(m *gonats.Msg, rep postbox.Reply, err error, broadcast bool) {
+func (l *listener) reply(m *gonats.Msg, rep driver.Reply, err error, broadcast bool) {
 	if err == nil && len(rep.Data) > l.outMax {
-		err = fmt.Errorf("%w: reply of %d bytes, the NATS server carries %d", postbox.ErrTooLarge, len(rep.Data), l.outMax)
+		err = fmt.Errorf("%w: reply of %d bytes, the NATS server carries %d", driver.ErrTooLarge, len(rep.Data), l.outMax)
 	}
 	if err != nil {
 		l.replyErr(m, err, broadcast)
@@ -182,7 +181,7 @@ func (l *listener) reply(m *gonats.Msg, rep postbox.Reply, err error, broadcast 
 // replyErr answers with an error code and text.
 func (l *listener) replyErr(m *gonats.Msg, err error, broadcast bool) {
 	text := err.Error()
-	var re *postbox.RemoteError
+	var re *driver.RemoteError
 	if errors.As(err, &re) {
 		text = re.Message
 	}

@@ -8,7 +8,6 @@ import (
 
 	gonats "github.com/nats-io/nats.go"
 
-	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/driver"
 )
 
@@ -62,7 +61,7 @@ func (s *sender) deliver(r *driver.Request, inline bool) {
 	s.mu.Unlock()
 	switch err := s.src.Deliver(r, inline); err {
 	case nil:
-	case postbox.ErrQueueFull:
+	case driver.ErrQueueFull:
 		s.mu.Lock()
 		ok := s.spill(r)
 		s.mu.Unlock()
@@ -76,7 +75,7 @@ func (s *sender) deliver(r *driver.Request, inline bool) {
 }
 
 func (s *sender) full() error {
-	return fmt.Errorf("%w: %s's queue is full", postbox.ErrQueueFull, s.l.name)
+	return fmt.Errorf("%w: %s's queue is full", driver.ErrQueueFull, s.l.name)
 }
 
 // spill appends r to the overflow unless that is full too. s.mu is held.
@@ -96,7 +95,7 @@ func (s *sender) drain() {
 	for len(s.overflow) > 0 {
 		r := s.overflow[0]
 		err := s.src.Deliver(r, false)
-		if err == postbox.ErrQueueFull {
+		if err == driver.ErrQueueFull {
 			break
 		}
 		s.overflow[0] = nil
@@ -122,7 +121,7 @@ func (s *sender) refuse(r *driver.Request, err error) {
 }
 
 // Respond implements driver.Responder.
-func (s *sender) Respond(r *driver.Request, rep postbox.Reply, err error) {
+func (s *sender) Respond(r *driver.Request, rep driver.Reply, err error) {
 	m := r.Aux.(*gonats.Msg)
 	if r.IsSend() {
 		s.l.untrack(m.Reply)
