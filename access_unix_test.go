@@ -96,9 +96,9 @@ func TestOtherUsers(t *testing.T) {
 		want string
 	}{
 		{"default policy: same user only", nil, "denied"},
-		{"allow-list without that user", []postbox.ListenOption{postbox.WithAllowUID(12345)}, "denied"},
-		{"allow-list with that user", []postbox.ListenOption{postbox.WithAllowUID(65534)}, "ok welcome uid 65534"},
-		{"allow-list by group", []postbox.ListenOption{postbox.WithAllowGID(65534)}, "ok welcome uid 65534"},
+		{"allow-list without that user", []postbox.ListenOption{postbox.WithAllowUIDs(12345)}, "denied"},
+		{"allow-list with that user", []postbox.ListenOption{postbox.WithAllowUIDs(65534)}, "ok welcome uid 65534"},
+		{"allow-list by group", []postbox.ListenOption{postbox.WithAllowGIDs(65534)}, "ok welcome uid 65534"},
 		{"any user", []postbox.ListenOption{func(lc *postbox.ListenConfig) { lc.AllowAnyUser = true }}, "ok welcome uid 65534"},
 	}
 	for i, c := range cases {
@@ -123,7 +123,7 @@ func TestOtherUsers(t *testing.T) {
 // An other user's Hello and frames, written in one go before any answer,
 // are refused with status denied, and neither frame reaches the handler.
 func TestOtherUserPipelinedFramesNeverHandled(t *testing.T) {
-	ep, addr, handled := otherUserEndpoint(t, postbox.WithAllowUID(12345))
+	ep, addr, handled := otherUserEndpoint(t, postbox.WithAllowUIDs(12345))
 	defer ep.Close()
 	got := runAsNobody(t, asRaw, addr)
 	if want := fmt.Sprintf("status %d, then 0 bytes (true)", wire.StatusDenied); got != want {
@@ -139,7 +139,7 @@ func TestOtherUserPipelinedFramesNeverHandled(t *testing.T) {
 // the endpoint's own user gets through at once.
 func TestOtherUserFloodRefusedBeforeHello(t *testing.T) {
 	const flood, slots = 200, 64
-	ep, addr, handled := otherUserEndpoint(t, postbox.WithAllowUID(12345), func(lc *postbox.ListenConfig) { lc.MaxConns = slots })
+	ep, addr, handled := otherUserEndpoint(t, postbox.WithAllowUIDs(12345), func(lc *postbox.ListenConfig) { lc.MaxConns = slots })
 	defer ep.Close()
 	cmd, out := startAsNobody(t, asFlood+" "+itoa(flood), addr)
 	line, err := out.ReadString('\n')
@@ -164,7 +164,7 @@ func TestOtherUserFloodRefusedBeforeHello(t *testing.T) {
 
 // An admitted other user is held to MaxConnsPerUser.
 func TestOtherUserConnsPerUser(t *testing.T) {
-	ep, addr, _ := otherUserEndpoint(t, postbox.WithAllowUID(65534), func(lc *postbox.ListenConfig) { lc.MaxConnsPerUser = 3 })
+	ep, addr, _ := otherUserEndpoint(t, postbox.WithAllowUIDs(65534), func(lc *postbox.ListenConfig) { lc.MaxConnsPerUser = 3 })
 	defer ep.Close()
 	if got, want := runAsNobody(t, asConns+" 4", addr), "ok ok ok limit"; got != want {
 		t.Fatalf("uid 65534 dialing 4 connections with a quota of 3: %q, want %q", got, want)

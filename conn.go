@@ -46,6 +46,7 @@ func (d *Dialer) driverConfig() *driver.DialConfig {
 		System:           d.System,
 		TrustUIDs:        d.TrustUIDs,
 		Logger:           d.Logger,
+		NoCopy:           d.NoCopy,
 	}
 }
 

@@ -215,6 +215,7 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 		MaxConns:         lc.MaxConns,
 		MaxConnsPerUser:  lc.MaxConnsPerUser,
 		ShmRingSize:      lc.ShmRingSize,
+		ReuseBuffers:     lc.ReuseBuffers,
 		Auth:             func(p transport.Peer) error { return pol.admit(Peer(p)) },
 		Shared:           pol.shared(),
 		AllowSIDs:        pol.sids,

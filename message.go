@@ -12,7 +12,12 @@ const (
 // parameters and optional data, like a Windows message (UINT msg, WPARAM,
 // LPARAM) with WM_COPYDATA's bytes.
 //
-// A handler owns Data only until it returns; copy what must outlive it.
+// Buffers follow one rule on every transport: a sender may reuse Data as
+// soon as Send, SendAsync, Post or TryPost returns, and the Data a handler
+// receives is its own to keep — unless the endpoint set
+// ListenConfig.ReuseBuffers, which lends it only until the handler
+// returns. Dialer.NoCopy hands Data to an in-process handler without a
+// copy: then ownership passes.
 type Message struct {
 	ID   uint32 // message number, e.g. CopyData or User+1
 	W    int64  // first parameter (wParam)

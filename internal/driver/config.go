@@ -67,6 +67,10 @@ type ListenConfig struct {
 	// ShmRingSize is the size of each shared-memory ring, in bytes, for
 	// clients that upgrade to shared memory; zero means 4 MiB.
 	ShmRingSize int
+	// ReuseBuffers lends a handler each message's Data only until it
+	// returns, so the transport may recycle the buffer; by default Data
+	// is the handler's to keep.
+	ReuseBuffers bool
 }
 
 // DialConfig is what the root package tells a transport about a dial.
@@ -88,6 +92,9 @@ type DialConfig struct {
 	Upgrade *Upgrade
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
+	// NoCopy hands a message's Data to an in-process handler instead of
+	// copying it: ownership passes (Dialer.NoCopy).
+	NoCopy bool
 }
 
 // MaxSizeOr returns v, or the default when v is zero.

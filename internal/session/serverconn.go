@@ -57,6 +57,9 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 	limit := int(2*sc.winBytes) + 1<<20
 	sc.w = newFrameWriter(c, limit, DefaultStallTimeout, func(err error) { sc.end(err) })
 	sc.alloc = func(n int) []byte {
+		if !s.cfg.ReuseBuffers {
+			return make([]byte, n) // the handler's to keep
+		}
 		sc.lastBuf = bufpool.Get(n)
 		return *sc.lastBuf
 	}

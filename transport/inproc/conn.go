@@ -16,6 +16,7 @@ type conn struct {
 	src      *dispatch.Source
 	max      int
 	replyMax int
+	noCopy   bool // Data is handed over, not copied (Dialer.NoCopy)
 	seq      atomic.Uint64
 	closed   atomic.Bool
 
@@ -108,7 +109,11 @@ func (c *conn) request(m transport.Message) (*dispatch.Request, error) {
 		return nil, fmt.Errorf("%w: %d bytes, receiver accepts %d", transport.ErrTooLarge, len(m.Data), c.max)
 	}
 	r := dispatch.NewRequest()
-	r.Msg = transport.Message{ID: m.ID, W: m.W, L: m.L, Data: m.Data}
+	data := m.Data
+	if !c.noCopy {
+		data = clone(data) // the caller may reuse m.Data once the call returns
+	}
+	r.Msg = transport.Message{ID: m.ID, W: m.W, L: m.L, Data: data}
 	r.Size = len(m.Data)
 	return r, nil
 }
@@ -264,6 +269,8 @@ func (c *conn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 		if w.cb != nil {
 			c.untrack(w)
 		}
+		// The handler may reuse its reply's slice once it returned.
+		rep.Data = clone(rep.Data)
 		w.complete(result{rep: rep, err: err, final: true})
 	}
 	dispatch.Free(r)
@@ -282,4 +289,12 @@ func (c *conn) Watch(r *dispatch.Request) {
 	}
 	seq := r.Seq
 	w.stop = context.AfterFunc(w.ctx, func() { c.src.Cancel(seq, context.Canceled) })
+}
+
+// clone copies b; an empty b comes back nil.
+func clone(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
 }

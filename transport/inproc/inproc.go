@@ -1,10 +1,13 @@
 // Package inproc is the Postbox transport inside one process: "inproc:NAME"
-// reaches an endpoint of the same process with no copy and no system call —
-// the seed's same-process WM_USER case. A Send runs the handler in the
-// caller's goroutine when the endpoint is idle.
+// reaches an endpoint of the same process with no system call — the seed's
+// same-process WM_USER case. A Send runs the handler in the caller's
+// goroutine when the endpoint is idle.
 //
-// Data is passed by reference: after Post, the sender must not modify the
-// slice until the handler has run (use Flush to know).
+// Buffers follow the rule of every transport: a message's Data is copied
+// on its way in and a reply's on its way out, so a caller may reuse its
+// buffer as soon as a call returns, and what a handler or caller receives
+// is its own to keep. A Dialer with NoCopy set hands Data over without the
+// copy: ownership passes, and the caller must not touch the slice again.
 package inproc
 
 import (
@@ -98,7 +101,7 @@ func (Transport) Dial(_ context.Context, name string, cfg *driver.DialConfig) (t
 			return nil, fmt.Errorf("%w: %v", transport.ErrDenied, err)
 		}
 	}
-	c := &conn{l: l, max: int(driver.MaxSizeOr(l.cfg.MaxSize)), replyMax: int(driver.MaxSizeOr(cfg.MaxSize))}
+	c := &conn{l: l, max: int(driver.MaxSizeOr(l.cfg.MaxSize)), replyMax: int(driver.MaxSizeOr(cfg.MaxSize)), noCopy: cfg.NoCopy}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {

@@ -15,7 +15,7 @@ import (
 func TestDurablePost(t *testing.T) {
 	e := newEnv(t)
 	durable := &pbnats.Transport{Durable: true}
-	c, err := postbox.Dial(testCtx(t), e.addr("inbox"), postbox.WithDialTransport(durable))
+	c, err := postbox.Dial(testCtx(t), e.addr("inbox"), postbox.WithDialTransports(durable))
 	if err != nil {
 		t.Fatalf("dial a durable name with no endpoint: %v", err)
 	}
@@ -36,7 +36,7 @@ func TestDurablePost(t *testing.T) {
 	}
 
 	rec := newRecorder()
-	e.listen(t, "inbox", rec, postbox.WithTransport(durable))
+	e.listen(t, "inbox", rec, postbox.WithTransports(durable))
 	rec.wait(t, n)
 	for i, m := range rec.all() {
 		if m.ID != postbox.App+1 || m.W != int64(i) || string(m.Data) != "keep" || rec.sent[i] {
@@ -56,11 +56,11 @@ func TestDurableRedelivery(t *testing.T) {
 		<-ctx.Done()
 		return postbox.Reply{}, ctx.Err()
 	})
-	first, err := postbox.Listen(e.addr("job"), block, postbox.WithTransport(durable), postbox.WithQueueLen(1))
+	first, err := postbox.Listen(e.addr("job"), block, postbox.WithTransports(durable), postbox.WithQueueLen(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := e.dial(t, "job", postbox.WithDialTransport(durable))
+	c := e.dial(t, "job", postbox.WithDialTransports(durable))
 	for i := range 3 {
 		if err := c.Post(testCtx(t), postbox.Message{W: int64(i)}); err != nil {
 			t.Fatal(err)
@@ -73,7 +73,7 @@ func TestDurableRedelivery(t *testing.T) {
 	first.Close()
 
 	rec := newRecorder()
-	e.listen(t, "job", rec, postbox.WithTransport(durable))
+	e.listen(t, "job", rec, postbox.WithTransports(durable))
 	rec.wait(t, 3)
 	seen := map[int64]bool{}
 	for _, m := range rec.all() {

@@ -186,7 +186,7 @@ func TestPostUnacknowledged(t *testing.T) {
 	}
 	defer sink.Unsubscribe()
 	nc.Flush()
-	c, err := postbox.Dial(testCtx(t), e.addr("mute"), postbox.WithCloseTimeout(time.Minute))
+	c, err := postbox.Dial(testCtx(t), e.addr("mute"), postbox.WithDialCloseTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,7 +229,7 @@ func TestNonLoopbackNeedsTLSAndAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ep, err := postbox.Listen("open", &recorder{}, postbox.WithAlso("tcp://0.0.0.0:0"), postbox.WithTransport(tt.tr))
+			ep, err := postbox.Listen("open", &recorder{}, postbox.WithAlso("tcp://0.0.0.0:0"), postbox.WithTransports(tt.tr))
 			if err == nil {
 				ep.Close()
 			}
@@ -253,10 +253,10 @@ func TestTLSClientCertificates(t *testing.T) {
 	isolate(t)
 	certs := mustCerts(t)
 	var rec recorder
-	_, addr := listen(t, "tlscert", "tcp://0.0.0.0:0", &rec, postbox.WithTransport(&tcp.Transport{TLS: certs.ServerConfig(true)}))
+	_, addr := listen(t, "tlscert", "tcp://0.0.0.0:0", &rec, postbox.WithTransports(&tcp.Transport{TLS: certs.ServerConfig(true)}))
 	addr = strings.NewReplacer("0.0.0.0", "127.0.0.1", "[::]", "127.0.0.1").Replace(addr)
 
-	c := dial(t, addr, postbox.WithDialTransport(&tcp.Transport{TLS: certs.ClientConfig(true)}))
+	c := dial(t, addr, postbox.WithDialTransports(&tcp.Transport{TLS: certs.ClientConfig(true)}))
 	if _, err := c.Send(ctxT(t), postbox.Message{Data: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestTLSClientCertificates(t *testing.T) {
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := postbox.Dial(ctxT(t), addr, postbox.WithDialTransport(&tcp.Transport{TLS: tt.tls.set.ClientConfig(tt.tls.cert)}))
+			_, err := postbox.Dial(ctxT(t), addr, postbox.WithDialTransports(&tcp.Transport{TLS: tt.tls.set.ClientConfig(tt.tls.cert)}))
 			if !errors.Is(err, postbox.ErrDenied) {
 				t.Fatalf("dial: %v, want ErrDenied", err)
 			}
@@ -304,7 +304,7 @@ func TestToken(t *testing.T) {
 	certs := mustCerts(t)
 	srv := &tcp.Transport{TLS: certs.ServerConfig(false), Token: "s3cret"}
 	var rec recorder
-	_, addr := listen(t, "tok", "tcp://127.0.0.1:0", &rec, postbox.WithTransport(srv))
+	_, addr := listen(t, "tok", "tcp://127.0.0.1:0", &rec, postbox.WithTransports(srv))
 	tests := []struct {
 		name  string
 		token string
@@ -316,7 +316,7 @@ func TestToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := postbox.WithDialTransport(&tcp.Transport{TLS: certs.ClientConfig(false), Token: tt.token})
+			d := postbox.WithDialTransports(&tcp.Transport{TLS: certs.ClientConfig(false), Token: tt.token})
 			c, err := postbox.Dial(ctxT(t), addr, d)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("dial: %v, want %v", err, tt.want)
@@ -338,8 +338,8 @@ func TestToken(t *testing.T) {
 func TestTokenOnPlainLoopback(t *testing.T) {
 	isolate(t)
 	var rec recorder
-	_, addr := listen(t, "ptok", "tcp://127.0.0.1:0", &rec, postbox.WithTransport(&tcp.Transport{Token: "k"}))
-	c := dial(t, addr, postbox.WithDialTransport(&tcp.Transport{Token: "k"}))
+	_, addr := listen(t, "ptok", "tcp://127.0.0.1:0", &rec, postbox.WithTransports(&tcp.Transport{Token: "k"}))
+	c := dial(t, addr, postbox.WithDialTransports(&tcp.Transport{Token: "k"}))
 	if _, err := c.Send(ctxT(t), postbox.Message{}); err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestNotPostbox(t *testing.T) {
 	patient := func(lc *postbox.ListenConfig) { lc.HandshakeTimeout = 10 * time.Minute }
 	_, plain := listen(t, "stranger", "tcp://127.0.0.1:0", &recorder{}, patient)
 	_, secure := listen(t, "stranger2", "tcp://127.0.0.1:0", &recorder{}, patient,
-		postbox.WithTransport(&tcp.Transport{TLS: certs.ServerConfig(true)}))
+		postbox.WithTransports(&tcp.Transport{TLS: certs.ServerConfig(true)}))
 	tests := []struct {
 		name, addr, send string
 	}{

@@ -187,7 +187,7 @@ func TestWindowGoneReported(t *testing.T) {
 
 func TestCloseReportsUndelivered(t *testing.T) {
 	r := startReceiver(t, "hang")
-	c, err := postbox.Dial(ctxT(t), "winmsg:title="+r.title, postbox.WithCloseTimeout(300*time.Millisecond))
+	c, err := postbox.Dial(ctxT(t), "winmsg:title="+r.title, postbox.WithDialCloseTimeout(300*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

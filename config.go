@@ -1,0 +1,134 @@
+package postbox
+
+import (
+	"log/slog"
+	"time"
+)
+
+// ListenConfig configures an endpoint. The zero value is ready to use: one
+// message at a time, queues of 10,000 messages per connection, 16 MiB
+// messages, same-user access, the user's namespace.
+type ListenConfig struct {
+	// Concurrency is how many messages may be handled at once, across
+	// connections; each connection's messages are still handled one at a
+	// time, in order. Zero means 1: a message loop.
+	Concurrency int
+	// QueueLen bounds each connection's queue of accepted, unhandled
+	// messages. Zero means 10,000 (the Windows posted-message limit).
+	QueueLen int
+	// QueueBytes bounds the payload bytes queued per connection. Zero
+	// means 64 MiB (never less than MaxSize).
+	QueueBytes int64
+	// MaxSize is the largest message payload accepted. Zero means 16 MiB.
+	MaxSize int
+	// MaxConns bounds open connections. Zero means 1,024.
+	MaxConns int
+	// MaxConnsPerUser bounds the connections, handshaking or open, of
+	// any one user (by the kernel's UID; peers a transport cannot
+	// identify count only against MaxConns). The connection over the
+	// limit is refused with ErrLimit. Zero means no bound but MaxConns.
+	MaxConnsPerUser int
+	// HandshakeTimeout bounds a new connection's handshake. Zero means 5s.
+	HandshakeTimeout time.Duration
+	// System puts the endpoint in the system-wide namespace
+	// (/run/postbox), for services; it needs the rights to create it.
+	System bool
+	// SocketActivation serves the listening socket a service manager
+	// passed to the process (systemd's LISTEN_PID, LISTEN_FDS and
+	// LISTEN_FDNAMES) instead of creating one: the socket named after
+	// the endpoint (FileDescriptorName=), or the only one passed. It must
+	// be a listening Unix stream socket, else Listen fails. A process
+	// started without sockets listens as usual, so one program serves
+	// both ways. The variables are unset and the descriptors made
+	// close-on-exec, so children inherit neither. Unix transport only.
+	SocketActivation bool
+	// AllowUIDs and AllowGIDs admit peers of other users or groups, by
+	// the kernel's credentials; a group matches the peer's primary or any
+	// supplementary group. AllowUsers and AllowGroups do the same by name,
+	// resolved when Listen is called (an unknown name fails Listen). The
+	// endpoint's own user is always admitted. Any of them opens the
+	// endpoint's socket to other users (mode 0666), leaving the decision
+	// to this policy.
+	AllowUIDs   []int
+	AllowGIDs   []int
+	AllowUsers  []string
+	AllowGroups []string
+	// AllowAnyUser admits every local user the socket's permissions let
+	// through (a system endpoint's socket is world-connectable).
+	AllowAnyUser bool
+	// Authorize, when set, is asked about every peer the Allow fields
+	// admitted, and may still refuse it: a non-nil error denies the
+	// connection (the dialer sees ErrDenied and the error's text) before
+	// any of its messages reaches the handler. With AllowAnyUser it is
+	// the whole policy. It runs in the transport's goroutine.
+	Authorize func(Peer) error
+	// Also lists more addresses to listen on besides the name's own, such
+	// as another transport: "tcp://127.0.0.1:0" makes the endpoint
+	// reachable over TCP too.
+	Also []string
+	// Transports gives this endpoint its own configured transport
+	// instances, used instead of the registered one of the same scheme —
+	// for example a *tcp.Transport with TLS and a token. Nil uses the
+	// registered transports.
+	Transports []Transport
+	// ShmRingSize is the size in bytes of each of the two rings a
+	// shared-memory ("shm:") connection gets, rounded up to a power of
+	// two between 4 KiB and 1 GiB. Zero means 4 MiB.
+	ShmRingSize int
+	// Logger receives connection events and recovered panics. Nil
+	// discards them.
+	Logger *slog.Logger
+	// OnConnect, when set, is called with the peer of every connection
+	// the access policy admitted, before its first message is handled;
+	// OnDisconnect when the connection ends (its accepted posted
+	// messages may still be handled afterwards). They run in the
+	// transport's goroutine and must return quickly.
+	OnConnect    func(Peer)
+	OnDisconnect func(Peer)
+	// WatchUIDs lists users, besides the endpoint's own and root, who
+	// may watch it: ask for its Stats, metrics and spy feed (the
+	// reserved message IDs from FirstReserved up).
+	WatchUIDs []int
+	// NoWatch refuses the reserved watch messages from everyone but the
+	// endpoint's own process; Stats and WritePrometheus still work.
+	NoWatch bool
+	// ReuseBuffers lends the handler each message's Data only until it
+	// returns, so the endpoint can recycle the buffer instead of
+	// allocating one per message. A handler must then copy what it
+	// keeps. By default Data is the handler's to keep.
+	ReuseBuffers bool
+}
+
+// Dialer configures connections. The zero value is ready to use.
+type Dialer struct {
+	// MaxSize is the largest reply payload accepted. Zero means 16 MiB.
+	MaxSize int
+	// HandshakeTimeout bounds the handshake. Zero means 5s.
+	HandshakeTimeout time.Duration
+	// CloseTimeout bounds how long Close waits for the receiver to
+	// confirm posted messages. Zero means 5s.
+	CloseTimeout time.Duration
+	// System resolves bare names in the system-wide namespace.
+	System bool
+	// TrustUIDs are the other users whose endpoints a dial to an explicit
+	// Unix socket path ("unix:/path.sock") accepts. By default the kernel
+	// must report the endpoint's process as the caller's own user, root,
+	// or the owner of the socket's directory: in a directory others can
+	// write (/tmp) anyone could have bound the path first. A refused dial
+	// fails with ErrDenied before a byte is sent. Names in a namespace need
+	// no such check: only its owner can create sockets there.
+	TrustUIDs []int
+	// Transports gives this dialer its own configured transport instances,
+	// used instead of the registered one of the same scheme — for example
+	// a *tcp.Transport with TLS settings and a token. Nil uses the
+	// registered transports.
+	Transports []Transport
+	// Logger receives connection events. Nil discards them.
+	Logger *slog.Logger
+	// NoCopy hands each message's Data to an endpoint in the same process
+	// ("inproc:") without copying it: ownership passes, and the caller
+	// must not read or write a slice it passed to Send, SendAsync, Post or
+	// TryPost again. Other transports copy the bytes onto the wire as
+	// always, so the setting changes nothing there.
+	NoCopy bool
+}
