@@ -35,6 +35,7 @@ type Endpoint struct {
 
 	closeOnce   sync.Once
 	closeErr    error
+	done        chan struct{} // closed when Close has finished
 	releaseOnce sync.Once
 	releaseErr  error
 }
@@ -76,7 +77,8 @@ func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*En
 		return nil, err
 	}
 	cfg := lc.driverConfig(pol)
-	e := &Endpoint{addr: addr, started: time.Now(), noWatch: lc.NoWatch, watchUIDs: slices.Clone(lc.WatchUIDs)}
+	e := &Endpoint{addr: addr, started: time.Now(), noWatch: lc.NoWatch, watchUIDs: slices.Clone(lc.WatchUIDs),
+		done: make(chan struct{})}
 	remote, isRemote := t.(driver.Remote)
 	switch {
 	case t.Scheme() == inproc.Scheme:
@@ -300,6 +302,15 @@ func (e *Endpoint) Close() error {
 		}
 		errs = append(errs, e.releaseName())
 		e.closeErr = opErr("close", e.addr, errors.Join(errs...))
+		close(e.done)
 	})
 	return e.closeErr
 }
+
+// Done returns a channel that is closed once the endpoint has closed: Close
+// or Shutdown has finished, from whichever goroutine called it. A program
+// whose work is serving an endpoint can block on it, as on
+// http.Server's ListenAndServe:
+//
+//	<-ep.Done()
+func (e *Endpoint) Done() <-chan struct{} { return e.done }

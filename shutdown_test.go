@@ -87,3 +87,25 @@ func errString(err error) string {
 	}
 	return ""
 }
+
+// TestDoneClosesWithTheEndpoint: Done blocks while the endpoint serves and
+// is closed by a Shutdown from another goroutine.
+func TestDoneClosesWithTheEndpoint(t *testing.T) {
+	ep, err := postbox.Listen("done-test", reply("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ep.Done():
+		t.Fatal("Done closed while the endpoint serves")
+	default:
+	}
+	go ep.Shutdown(context.Background())
+	<-ep.Done() // the test's timeout is the bound
+	if _, err := postbox.Send(ctxT(t), "done-test", postbox.Message{}); !errors.Is(err, postbox.ErrNoEndpoint) {
+		t.Fatalf("Send after Done: %v, want ErrNoEndpoint", err)
+	}
+	if err := ep.Close(); err != nil {
+		t.Fatalf("Close after Shutdown: %v", err)
+	}
+}
