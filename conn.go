@@ -72,12 +72,15 @@ func (c *Conn) Send(ctx context.Context, m Message) (Reply, error) {
 	return Reply(rep), nil
 }
 
-// SendAsync delivers m and calls done with the outcome
+// SendAsync delivers m and calls done with the outcome, exactly once
 // (SendMessageCallback). done runs on an internal goroutine and must not
 // block. SendAsync never blocks: without queue space, done gets
-// ErrQueueFull before SendAsync returns.
-func (c *Conn) SendAsync(m Message, done func(Reply, error)) {
-	c.c.SendAsync(wireMsg(m), func(rep transport.Reply, err error) { done(Reply(rep), opErr("send", c.addr, err)) })
+// ErrQueueFull before SendAsync returns. As with Send, ctx's deadline
+// reaches the handler; if ctx ends before the answer, done gets
+// ErrTimeout (or context.Canceled) and the handler's context is
+// cancelled.
+func (c *Conn) SendAsync(ctx context.Context, m Message, done func(Reply, error)) {
+	c.c.SendAsync(ctx, wireMsg(m), func(rep transport.Reply, err error) { done(Reply(rep), opErr("send", c.addr, err)) })
 }
 
 // Post delivers m without waiting for the handler (PostMessage, with data).

@@ -11,7 +11,7 @@
 //	UINT msg, WPARAM, LPARAM               Message{ID, W, L, Data}
 //	WM_COPYDATA, WM_USER, WM_APP           CopyData, User, App (same numbers)
 //	SendMessage / SendMessageTimeout       Conn.Send(ctx, m) — deadline from ctx
-//	SendMessageCallback                    Conn.SendAsync(m, func(Reply, error))
+//	SendMessageCallback                    Conn.SendAsync(ctx, m, func(Reply, error))
 //	PostMessage, SendNotifyMessage         Conn.Post(ctx, m) — with data
 //	HWND_BROADCAST                         Broadcast(ctx, m)
 //	LRESULT                                Reply{Result, Data}

@@ -47,7 +47,7 @@ func ExampleEndpoint_Shutdown() {
 	c, _ := postbox.Dial(ctx, "example-stopping")
 	defer c.Close()
 	answer := make(chan string, 1)
-	c.SendAsync(postbox.Message{}, func(rep postbox.Reply, err error) { answer <- fmt.Sprint(string(rep.Data), " ", err) })
+	c.SendAsync(context.Background(), postbox.Message{}, func(rep postbox.Reply, err error) { answer <- fmt.Sprint(string(rep.Data), " ", err) })
 	for ep.Stats().Running == 0 {
 		time.Sleep(time.Millisecond)
 	}

@@ -28,8 +28,8 @@ type Message struct {
 
 // Reply is a handler's answer to a sent message: the window procedure's
 // LRESULT, plus optional data. The Data a caller receives in a Reply is its
-// own to keep; a handler may reuse the slice it returned once the reply is
-// on its way (its ServeMessage has returned).
+// own to keep. A handler must not change a slice it returned in a Reply:
+// the endpoint may still be writing it after ServeMessage returns.
 type Reply struct {
 	Result int64
 	Data   []byte

@@ -37,7 +37,7 @@ func TestShutdownHandsTheNameOn(t *testing.T) {
 		answers <- string(rep.Data) + errString(err)
 	}()
 	<-started
-	c.SendAsync(postbox.Message{}, func(rep postbox.Reply, err error) { answers <- string(rep.Data) + errString(err) })
+	c.SendAsync(context.Background(), postbox.Message{}, func(rep postbox.Reply, err error) { answers <- string(rep.Data) + errString(err) })
 	waitUntil(t, "a queued Send", func() bool { return old.Stats().Queued == 1 })
 
 	done := make(chan error, 1)

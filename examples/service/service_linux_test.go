@@ -273,7 +273,7 @@ func TestHotRestart(t *testing.T) {
 	defer c.Close()
 	answers := make(chan string, 2)
 	for range 2 { // one runs, one waits in the queue
-		c.SendAsync(postbox.Message{ID: idWork, W: 300}, func(rep postbox.Reply, err error) { answers <- fmt.Sprintf("%s err=%v", rep.Data, err) })
+		c.SendAsync(context.Background(), postbox.Message{ID: idWork, W: 300}, func(rep postbox.Reply, err error) { answers <- fmt.Sprintf("%s err=%v", rep.Data, err) })
 	}
 	waitRunning(t, c, 1)
 	old.cmd.Process.Signal(syscall.SIGTERM)

@@ -168,7 +168,7 @@ var _ = add("SendAsync", func(t *testing.T, s *suite) {
 	for i := range n {
 		wg.Add(1)
 		want := fmt.Sprintf("re:%d", i)
-		c.SendAsync(postbox.Message{W: int64(i), Data: fmt.Appendf(nil, "%d", i)}, func(rep postbox.Reply, err error) {
+		c.SendAsync(context.Background(), postbox.Message{W: int64(i), Data: fmt.Appendf(nil, "%d", i)}, func(rep postbox.Reply, err error) {
 			defer wg.Done()
 			if err != nil || rep.Result != int64(i)*10 || string(rep.Data) != want {
 				bad.Add(1)

@@ -269,3 +269,44 @@ var _ = add("EndpointCloseDuringSend", func(t *testing.T, s *suite) {
 		t.Fatalf("second Close: %v", err)
 	}
 })
+
+// SendAsync takes a context as Send does: its deadline reaches the
+// handler, and when it ends first, done gets the timeout exactly once and
+// the handler's context is cancelled.
+var _ = add("SendAsyncContext", func(t *testing.T, s *suite) {
+	ended := make(chan error, 1)
+	_, addr := s.listen(t, behaving(ended))
+	c := s.dial(t, addr)
+	deadlines := make(chan postbox.Reply, 1)
+	dctx, cancel := context.WithTimeout(ctx(t), 3*time.Second)
+	defer cancel()
+	c.SendAsync(dctx, postbox.Message{ID: idDeadline}, func(rep postbox.Reply, err error) { deadlines <- rep })
+	if left := time.Duration((<-deadlines).Result); left <= 0 || left > 3*time.Second {
+		t.Fatalf("handler of a SendAsync saw %v left before its deadline, want within (0, 3s]", left)
+	}
+	got := make(chan error, 2)
+	bctx, cancel := context.WithTimeout(ctx(t), 200*time.Millisecond)
+	defer cancel()
+	c.SendAsync(bctx, postbox.Message{ID: idBlock}, func(_ postbox.Reply, err error) { got <- err })
+	select {
+	case err := <-got:
+		if !errors.Is(err, postbox.ErrTimeout) {
+			t.Fatalf("SendAsync past its deadline: %v, want ErrTimeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SendAsync past its deadline was never answered")
+	}
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the SendAsync's deadline never reached the handler")
+	}
+	if err := checkedSend(ctx(t), c, 5, 6); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		t.Fatalf("done called a second time, with %v", err)
+	default:
+	}
+})

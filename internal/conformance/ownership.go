@@ -13,21 +13,21 @@ import (
 
 // Buffers follow one rule on every transport: a caller may reuse what it
 // passed in as soon as the call returns, and what a handler or a caller
-// receives is its own to keep. The test reuses every buffer at the first
-// moment the rule allows and checks every byte at the end; under -race a
-// transport that still reads or writes a buffer it handed back is also
-// reported as a data race.
+// receives is its own to keep (to change, too). The test reuses or changes
+// every buffer at the first moment the rule allows and checks every byte at
+// the end; under -race a transport that still reads or writes a buffer it
+// handed back is also reported as a data race.
 var _ = add("BufferOwnership", func(t *testing.T, s *suite) {
 	var mu sync.Mutex
 	kept := map[int64][]byte{} // every Data the handler received, by W
-	replyBuf := make([]byte, 300)
+	answered := map[int64][]byte{}
+	const replySize = 300
 	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
+		rep := pattern(m.W, replySize)
 		mu.Lock()
-		kept[m.W] = m.Data
+		kept[m.W], answered[m.W] = m.Data, rep
 		mu.Unlock()
-		// The slice the previous reply came from is the handler's again.
-		fill(replyBuf, m.W)
-		return postbox.Reply{Result: m.W, Data: replyBuf}, nil
+		return postbox.Reply{Result: m.W, Data: rep}, nil
 	})
 	_, addr := s.listen(t, h)
 	c := s.dial(t, addr)
@@ -58,15 +58,16 @@ var _ = add("BufferOwnership", func(t *testing.T, s *suite) {
 			}
 		case 3:
 			wg.Add(1)
-			c.SendAsync(m, func(rep postbox.Reply, err error) {
+			c.SendAsync(context.Background(), m, func(rep postbox.Reply, err error) {
 				defer wg.Done()
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
 					asyncErr = err
-				} else if !bytes.Equal(rep.Data, pattern(rep.Result, len(replyBuf))) {
+				} else if !bytes.Equal(rep.Data, pattern(rep.Result, replySize)) {
 					asyncErr = errBadReply
 				}
+				fill(rep.Data, -1) // the caller's to change
 			})
 		}
 		if err != nil {
@@ -83,7 +84,7 @@ var _ = add("BufferOwnership", func(t *testing.T, s *suite) {
 	}
 	for i, rep := range replies {
 		w := int64(4 * (i + 1))
-		if !bytes.Equal(rep, pattern(w, len(replyBuf))) {
+		if !bytes.Equal(rep, pattern(w, replySize)) {
 			t.Fatalf("reply to message %d changed after Send returned: %q…", w, trunc(rep))
 		}
 	}
@@ -94,10 +95,13 @@ var _ = add("BufferOwnership", func(t *testing.T, s *suite) {
 		if got := kept[w]; !bytes.Equal(got, pattern(w, msgSize(w, big))) {
 			t.Fatalf("message %d as the handler kept it changed after the call returned: %q…", w, trunc(got))
 		}
+		if got := answered[w]; !bytes.Equal(got, pattern(w, replySize)) {
+			t.Fatalf("the handler's reply to message %d changed when the caller changed its copy: %q…", w, trunc(got))
+		}
 	}
 })
 
-var errBadReply = errors.New("a reply's data changed after it was answered")
+var errBadReply = errors.New("a reply arrived with the wrong data")
 
 // msgSize alternates small and large messages.
 func msgSize(w int64, big int) int {

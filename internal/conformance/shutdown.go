@@ -55,7 +55,7 @@ var _ = add("GracefulShutdown", func(t *testing.T, s *suite) {
 	}()
 	<-g.started
 	for w := int64(2); w <= 3; w++ {
-		a.SendAsync(postbox.Message{ID: postbox.User, W: w}, func(rep postbox.Reply, err error) { results <- result{rep, err} })
+		a.SendAsync(context.Background(), postbox.Message{ID: postbox.User, W: w}, func(rep postbox.Reply, err error) { results <- result{rep, err} })
 	}
 	for i := range 3 {
 		if err := b.Post(ctx(t), postbox.Message{ID: postbox.User, W: int64(i)}); err != nil {

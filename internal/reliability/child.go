@@ -126,7 +126,7 @@ func childSender(tg Target, addr string) int {
 		return 1
 	}
 	for i := range pendingSends {
-		c.SendAsync(postbox.Message{ID: idHold, L: int64(i)}, func(postbox.Reply, error) {})
+		c.SendAsync(context.Background(), postbox.Message{ID: idHold, L: int64(i)}, func(postbox.Reply, error) {})
 	}
 	if err := c.Post(ctx, postbox.Message{ID: idPost}); err != nil {
 		fmt.Println("error", err)

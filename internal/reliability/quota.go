@@ -93,13 +93,13 @@ var _ = add("QuotaOutstandingSends", func(t *testing.T, s *suite) {
 	answers := make(chan error, limit)
 	for i := range int64(limit) {
 		wg.Add(1)
-		c.SendAsync(postbox.Message{ID: idEcho, L: i}, func(rep postbox.Reply, err error) {
+		c.SendAsync(context.Background(), postbox.Message{ID: idEcho, L: i}, func(rep postbox.Reply, err error) {
 			defer wg.Done()
 			answers <- err
 		})
 	}
 	extra := make(chan error, 1)
-	c.SendAsync(postbox.Message{ID: idEcho}, func(_ postbox.Reply, err error) { extra <- err })
+	c.SendAsync(context.Background(), postbox.Message{ID: idEcho}, func(_ postbox.Reply, err error) { extra <- err })
 	var err9 error
 	select {
 	case err9 = <-extra:

@@ -15,6 +15,7 @@ type call struct {
 	rep       transport.Reply
 	err       error
 	cb        func(transport.Reply, error) // SendAsync
+	stop      func() bool                  // stops watching a SendAsync's context
 	sync      bool                         // a Sync, not a Send
 }
 

@@ -232,6 +232,9 @@ func (c *Client) fail(err error) {
 	c.mu.Unlock()
 	c.conn.Close()
 	for _, cl := range async {
+		if cl.stop != nil {
+			cl.stop()
+		}
 		cl.cb(transport.Reply{}, err)
 	}
 }

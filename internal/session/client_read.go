@@ -206,9 +206,12 @@ func (c *Client) answer(seq uint64, rep transport.Reply, err error) error {
 	}
 	cl.rep, cl.err = rep, err
 	c.finish(cl)
-	cb := cl.cb
+	cb, stop := cl.cb, cl.stop
 	c.mu.Unlock()
 	if cb != nil {
+		if stop != nil {
+			stop()
+		}
 		putCall(cl)
 		cb(rep, err)
 	}

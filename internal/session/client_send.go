@@ -50,11 +50,13 @@ func (c *Client) Send(ctx context.Context, m transport.Message) (transport.Reply
 	return rep, err
 }
 
-// SendAsync delivers m and calls done with the outcome.
-func (c *Client) SendAsync(m transport.Message, done func(transport.Reply, error)) {
+// SendAsync delivers m and calls done with the outcome. ctx's deadline
+// reaches the handler; when ctx ends first, done gets its error and the
+// receiver a Cancel.
+func (c *Client) SendAsync(ctx context.Context, m transport.Message, done func(transport.Reply, error)) {
 	size, err := c.checkSize(m)
 	if err == nil {
-		err = c.acquire(context.Background(), size, false, m.ID)
+		err = c.acquire(ctx, size, false, m.ID)
 	}
 	if err != nil {
 		done(transport.Reply{}, err)
@@ -76,11 +78,36 @@ func (c *Client) SendAsync(m transport.Message, done func(transport.Reply, error
 	c.calls[seq] = cl
 	c.needRead++
 	kick := !c.reading
+	if ctx.Done() != nil {
+		cl.stop = context.AfterFunc(ctx, func() { c.cancelAsync(ctx, seq) })
+	}
 	c.mu.Unlock()
-	c.w.frame(&wire.Header{Kind: wire.KindSend, ID: m.ID, Seq: seq, W: m.W, L: m.L}, m.Data, false)
+	h := wire.Header{Kind: wire.KindSend, ID: m.ID, Seq: seq, W: m.W, L: m.L}
+	if dl, ok := ctx.Deadline(); ok {
+		h.Timeout = max(int64(time.Until(dl)), 1)
+	}
+	c.w.frame(&h, m.Data, false)
 	if kick {
 		c.kickReader()
 	}
+}
+
+// cancelAsync ends the SendAsync seq because its ctx ended, unless its
+// answer came first: done gets the context's error, the receiver a Cancel,
+// and the answer, should it still come, only returns credit.
+func (c *Client) cancelAsync(ctx context.Context, seq uint64) {
+	c.mu.Lock()
+	cl, ok := c.calls[seq]
+	if !ok || cl.done || cl.abandoned {
+		c.mu.Unlock()
+		return
+	}
+	cl.abandoned = true
+	c.needRead--
+	cb := cl.cb
+	c.mu.Unlock()
+	c.w.frame(&wire.Header{Kind: wire.KindCancel, Seq: seq}, nil, false)
+	cb(transport.Reply{}, transport.CtxErr(ctx))
 }
 
 // Post delivers m without waiting for the handler.

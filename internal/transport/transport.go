@@ -10,8 +10,10 @@ type Conn interface {
 	Send(ctx context.Context, m Message) (Reply, error)
 	// SendAsync delivers m and calls done with the outcome, from an
 	// internal goroutine; done must not block. It never blocks: without
-	// queue space done receives ErrQueueFull at once.
-	SendAsync(m Message, done func(Reply, error))
+	// queue space done receives ErrQueueFull at once. ctx's deadline
+	// reaches the handler, and when ctx ends before the answer, done
+	// receives CtxErr(ctx) and the receiver is told to cancel.
+	SendAsync(ctx context.Context, m Message, done func(Reply, error))
 	// Post delivers m without waiting for the handler, blocking while the
 	// receiver's queue is full until ctx ends.
 	Post(ctx context.Context, m Message) error

@@ -180,8 +180,8 @@ func (c *conn) undeliverable(err error) error {
 }
 
 // SendAsync delivers m through the queue and calls done from the handler's
-// goroutine.
-func (c *conn) SendAsync(m transport.Message, done func(transport.Reply, error)) {
+// goroutine, or with ctx's error once ctx ends first.
+func (c *conn) SendAsync(ctx context.Context, m transport.Message, done func(transport.Reply, error)) {
 	r, err := c.request(m)
 	if err != nil {
 		done(transport.Reply{}, err)
@@ -194,10 +194,23 @@ func (c *conn) SendAsync(m transport.Message, done func(transport.Reply, error))
 		return
 	}
 	r.Seq = c.seq.Add(1)
+	r.Deadline, _ = ctx.Deadline()
 	r.Aux = w
+	if ctx.Done() != nil {
+		seq := r.Seq
+		w.stop = context.AfterFunc(ctx, func() {
+			if w.complete(result{err: transport.CtxErr(ctx)}) {
+				c.untrack(w)
+				c.src.Cancel(seq, context.Cause(ctx))
+			}
+		})
+	}
 	if err := c.src.Deliver(r, false); err != nil {
 		dispatch.Free(r)
 		c.untrack(w)
+		if w.stop != nil {
+			w.stop()
+		}
 		w.complete(result{err: c.undeliverable(err)})
 	}
 }

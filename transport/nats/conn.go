@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gonats "github.com/nats-io/nats.go"
@@ -67,6 +68,7 @@ type waiter struct {
 	reply  string
 	ch     chan result
 	cb     func(driver.Reply, error)
+	stop   func() bool // stops watching a SendAsync's context
 }
 
 type result struct {
@@ -113,11 +115,28 @@ func putWaiter(w *waiter) {
 }
 
 // SendAsync publishes a request; done gets the answer from the inbox's
-// goroutine.
-func (c *conn) SendAsync(m driver.Message, done func(driver.Reply, error)) {
-	if _, err := c.send(context.Background(), &m, &waiter{cb: done}, false); err != nil {
-		done(driver.Reply{}, err)
+// goroutine, or ctx's error once ctx ends first (the receiver is then told
+// to cancel, as for Send).
+func (c *conn) SendAsync(ctx context.Context, m driver.Message, done func(driver.Reply, error)) {
+	w := &waiter{cb: done}
+	var seq atomic.Uint64 // set once published; the watch acts only then
+	if ctx.Done() != nil {
+		w.stop = context.AfterFunc(ctx, func() {
+			if s := seq.Load(); s != 0 && c.abandon(s) {
+				_ = c.nc.PublishMsg(&gonats.Msg{Subject: c.inst, Header: gonats.Header{HeaderKind: {KindCancel}, HeaderCancel: {w.reply}}})
+				done(driver.Reply{}, ctxErr(ctx))
+			}
+		})
 	}
+	s, err := c.send(ctx, &m, w, false)
+	if err != nil {
+		if w.stop != nil {
+			w.stop()
+		}
+		done(driver.Reply{}, err)
+		return
+	}
+	seq.Store(s)
 }
 
 // send takes a window slot, registers w and publishes m.
@@ -434,6 +453,9 @@ func answerErr(m *gonats.Msg) *driver.RemoteError {
 
 func (c *conn) finish(w *waiter, rep driver.Reply, err error) {
 	if w.cb != nil {
+		if w.stop != nil {
+			w.stop()
+		}
 		w.cb(rep, err)
 		return
 	}

@@ -370,7 +370,7 @@ func TestSendAsync(t *testing.T) {
 	errs := make(chan error, 50)
 	for i := range 50 {
 		wg.Add(1)
-		c.SendAsync(postbox.Message{Data: []byte{byte(i)}}, func(rep postbox.Reply, err error) {
+		c.SendAsync(context.Background(), postbox.Message{Data: []byte{byte(i)}}, func(rep postbox.Reply, err error) {
 			defer wg.Done()
 			if err == nil && !bytes.Equal(rep.Data, []byte{'r', 'e', ':', byte(i)}) {
 				err = fmt.Errorf("reply %q to %d", rep.Data, i)

@@ -107,12 +107,14 @@ func (c *conn) Send(ctx context.Context, m transport.Message) (transport.Reply, 
 	return transport.Reply{Result: res}, err
 }
 
-// SendAsync queues m; the queue's goroutine sends it and calls done.
-func (c *conn) SendAsync(m transport.Message, done func(transport.Reply, error)) {
+// SendAsync queues m; the queue's goroutine sends it and calls done. ctx
+// bounds it as it bounds Send: a message whose ctx ended before its turn is
+// not sent, and the deadline bounds SendMessageTimeout.
+func (c *conn) SendAsync(ctx context.Context, m transport.Message, done func(transport.Reply, error)) {
 	w, err := c.prepare(m)
 	if err == nil {
 		w.data = cloneData(w.data, m.Data)
-		err = c.q.push(context.Background(), &item{m: w, done: done}, false)
+		err = c.q.push(ctx, &item{m: w, done: done, ctx: ctx}, false)
 	}
 	if err != nil {
 		done(transport.Reply{}, err)

@@ -21,6 +21,7 @@ const (
 type item struct {
 	m    wire
 	done func(transport.Reply, error) // nil for a Post
+	ctx  context.Context              // a SendAsync's; nil for a Post
 }
 
 // queue delivers a connection's asynchronous messages one at a time, in

@@ -210,7 +210,7 @@ func TestSendAsync(t *testing.T) {
 		err error
 	}
 	ch := make(chan res, 1)
-	c.SendAsync(postbox.Message{ID: postbox.User + 1, W: 20, L: 22}, func(rep postbox.Reply, err error) { ch <- res{rep, err} })
+	c.SendAsync(context.Background(), postbox.Message{ID: postbox.User + 1, W: 20, L: 22}, func(rep postbox.Reply, err error) { ch <- res{rep, err} })
 	select {
 	case got := <-ch:
 		if got.err != nil || got.rep.Result != 42 {

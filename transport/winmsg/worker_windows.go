@@ -3,6 +3,7 @@ package winmsg
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
@@ -51,7 +52,21 @@ func (q *queue) deliver(it *item) (transport.Reply, error) {
 		defer cancel()
 		return transport.Reply{}, postWait(ctx, q.hwnd, &it.m)
 	}
-	res, err := sendMessage(q.hwnd, &it.m, q.timeout)
+	timeout := q.timeout
+	if it.ctx != nil {
+		// A SendAsync whose context ended while it waited is not sent;
+		// its deadline bounds the wait for the window.
+		if it.ctx.Err() != nil {
+			return transport.Reply{}, transport.CtxErr(it.ctx)
+		}
+		if dl, ok := it.ctx.Deadline(); ok {
+			timeout = min(timeout, max(time.Until(dl), time.Millisecond))
+		}
+	}
+	res, err := sendMessage(q.hwnd, &it.m, timeout)
+	if err != nil && it.ctx != nil && it.ctx.Err() != nil {
+		err = transport.CtxErr(it.ctx)
+	}
 	return transport.Reply{Result: res}, err
 }
 
