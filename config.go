@@ -125,6 +125,16 @@ type Dialer struct {
 	Transports []Transport
 	// Logger receives connection events. Nil discards them.
 	Logger *slog.Logger
+	// Redial makes a Conn whose endpoint went away dial the address again
+	// for the next message: after the endpoint restarted (a Shutdown
+	// handing its name to a successor, a crash and a new process), Send
+	// and Post reach the new one. Redial never resends: a message in
+	// flight when the connection ended fails as it would without Redial,
+	// since it may have been handled (one refused by a draining endpoint
+	// was not, and can be sent again); posts the old connection left
+	// unconfirmed are reported by the next Flush or Close. A redial is a
+	// Dial: it can fail with ErrNoEndpoint while no endpoint listens.
+	Redial bool
 	// NoCopy hands each message's Data to an endpoint in the same process
 	// ("inproc:") without copying it: ownership passes, and the caller
 	// must not read or write a slice it passed to Send, SendAsync, Post or

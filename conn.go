@@ -2,6 +2,7 @@ package postbox
 
 import (
 	"context"
+	"errors"
 
 	"github.com/postbox-ipc/postbox/internal/driver"
 	"github.com/postbox-ipc/postbox/internal/transport"
@@ -11,7 +12,8 @@ import (
 // and PostMessage. Its methods are safe for concurrent use; many Sends may
 // be outstanding at once, each matched to its own reply.
 type Conn struct {
-	c    transport.Conn
+	c    transport.Conn // without Dialer.Redial
+	re   *redialer      // with it
 	addr string
 }
 
@@ -31,11 +33,17 @@ func (d *Dialer) Dial(ctx context.Context, addr string) (*Conn, error) {
 	if err != nil {
 		return nil, opErr("dial", addr, err)
 	}
-	c, err := t.Dial(ctx, rest, d.driverConfig())
+	cfg := d.driverConfig()
+	tc, err := t.Dial(ctx, rest, cfg)
 	if err != nil {
 		return nil, opErr("dial", addr, err)
 	}
-	return &Conn{c: c, addr: addr}, nil
+	if !d.Redial {
+		return &Conn{c: tc, addr: addr}, nil
+	}
+	re := &redialer{dial: func(ctx context.Context) (transport.Conn, error) { return t.Dial(ctx, rest, cfg) }}
+	re.cur.Store(&held{tc: tc})
+	return &Conn{re: re, addr: addr}, nil
 }
 
 func (d *Dialer) driverConfig() *driver.DialConfig {
@@ -54,10 +62,37 @@ func (d *Dialer) driverConfig() *driver.DialConfig {
 func (c *Conn) Addr() string { return c.addr }
 
 // Peer describes the receiving process, as far as the transport knows.
-func (c *Conn) Peer() Peer { return Peer(c.c.Peer()) }
+func (c *Conn) Peer() Peer { return Peer(c.current().Peer()) }
 
 // MaxSize is the largest payload the receiver accepts.
-func (c *Conn) MaxSize() int { return c.c.MaxSize() }
+func (c *Conn) MaxSize() int { return c.current().MaxSize() }
+
+// current is the connection in use now.
+func (c *Conn) current() transport.Conn {
+	if c.re != nil {
+		return c.re.cur.Load().tc
+	}
+	return c.c
+}
+
+// conn is the connection for a new message; with Dialer.Redial, a new one
+// if the last ended. note, given its h, learns how the message fared.
+func (c *Conn) conn(ctx context.Context) (transport.Conn, *held, error) {
+	if c.re == nil {
+		return c.c, nil, nil
+	}
+	h, err := c.re.conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.tc, h, nil
+}
+
+func (c *Conn) note(h *held, err error) {
+	if h != nil {
+		c.re.note(h, err)
+	}
+}
 
 // Send delivers m and waits for the handler's reply (SendMessage, with
 // SendMessageTimeout's deadline taken from ctx). The deadline and any
@@ -65,8 +100,13 @@ func (c *Conn) MaxSize() int { return c.c.MaxSize() }
 // endpoint, timed out (ErrTimeout), receiver died (ErrPeerGone), handler
 // failed or panicked (*RemoteError), too large (ErrTooLarge), denied.
 func (c *Conn) Send(ctx context.Context, m Message) (Reply, error) {
-	rep, err := c.c.Send(ctx, wireMsg(m))
+	tc, h, err := c.conn(ctx)
 	if err != nil {
+		return Reply{}, opErr("send", c.addr, err)
+	}
+	rep, err := tc.Send(ctx, wireMsg(m))
+	if err != nil {
+		c.note(h, err)
 		return Reply(rep), opErr("send", c.addr, err)
 	}
 	return Reply(rep), nil
@@ -80,7 +120,15 @@ func (c *Conn) Send(ctx context.Context, m Message) (Reply, error) {
 // ErrTimeout (or context.Canceled) and the handler's context is
 // cancelled.
 func (c *Conn) SendAsync(ctx context.Context, m Message, done func(Reply, error)) {
-	c.c.SendAsync(ctx, wireMsg(m), func(rep transport.Reply, err error) { done(Reply(rep), opErr("send", c.addr, err)) })
+	tc, h, err := c.conn(ctx)
+	if err != nil {
+		done(Reply{}, opErr("send", c.addr, err))
+		return
+	}
+	tc.SendAsync(ctx, wireMsg(m), func(rep transport.Reply, err error) {
+		c.note(h, err)
+		done(Reply(rep), opErr("send", c.addr, err))
+	})
 }
 
 // Post delivers m without waiting for the handler (PostMessage, with data).
@@ -88,19 +136,36 @@ func (c *Conn) SendAsync(ctx context.Context, m Message, done func(Reply, error)
 // means the message is on its way with queue space reserved for it; Flush
 // confirms the receiver took it.
 func (c *Conn) Post(ctx context.Context, m Message) error {
-	return opErr("post", c.addr, c.c.Post(ctx, wireMsg(m)))
+	tc, h, err := c.conn(ctx)
+	if err == nil {
+		err = tc.Post(ctx, wireMsg(m))
+		c.note(h, err)
+	}
+	return opErr("post", c.addr, err)
 }
 
 // TryPost is Post that fails with ErrQueueFull instead of waiting.
 func (c *Conn) TryPost(m Message) error {
-	return opErr("post", c.addr, c.c.TryPost(wireMsg(m)))
+	tc, h, err := c.conn(context.Background())
+	if err == nil {
+		err = tc.TryPost(wireMsg(m))
+		c.note(h, err)
+	}
+	return opErr("post", c.addr, err)
 }
 
 // Flush waits until the receiver has accepted every message posted before
 // it. If the connection ends first, the error is a *LostError counting the
-// posts that were never confirmed.
+// posts that were never confirmed. With Dialer.Redial it also reports,
+// once, what connections replaced since the last Flush left unconfirmed.
 func (c *Conn) Flush(ctx context.Context) error {
-	return opErr("flush", c.addr, c.c.Flush(ctx))
+	if c.re == nil {
+		return opErr("flush", c.addr, c.c.Flush(ctx))
+	}
+	h := c.re.cur.Load()
+	err := h.tc.Flush(ctx)
+	c.re.note(h, err)
+	return opErr("flush", c.addr, errors.Join(c.re.takeLost(), err))
 }
 
 // Close flushes posted messages (for at most the Dialer's CloseTimeout) and
@@ -108,6 +173,9 @@ func (c *Conn) Flush(ctx context.Context) error {
 // receiver never confirmed are reported as a *LostError. Close is
 // idempotent.
 func (c *Conn) Close() error {
+	if c.re != nil {
+		return opErr("close", c.addr, c.re.close())
+	}
 	return opErr("close", c.addr, c.c.Close())
 }
 

@@ -133,5 +133,8 @@ func WithDialTransports(ts ...Transport) DialOption {
 // WithDialLogger sets Dialer.Logger.
 func WithDialLogger(l *slog.Logger) DialOption { return func(d *Dialer) { d.Logger = l } }
 
+// WithDialRedial sets Dialer.Redial.
+func WithDialRedial() DialOption { return func(d *Dialer) { d.Redial = true } }
+
 // WithDialNoCopy sets Dialer.NoCopy.
 func WithDialNoCopy() DialOption { return func(d *Dialer) { d.NoCopy = true } }

@@ -71,7 +71,7 @@ func TestOptionsSetTheirFields(t *testing.T) {
 	dial := map[string]DialOption{
 		"MaxSize": WithDialMaxSize(2), "HandshakeTimeout": WithDialHandshakeTimeout(2), "CloseTimeout": WithDialCloseTimeout(2),
 		"System": WithDialSystem(), "TrustUIDs": WithDialTrustUIDs(2), "Transports": WithDialTransports(nil),
-		"Logger": WithDialLogger(slog.Default()), "NoCopy": WithDialNoCopy(),
+		"Logger": WithDialLogger(slog.Default()), "NoCopy": WithDialNoCopy(), "Redial": WithDialRedial(),
 	}
 	for field, o := range dial {
 		var d Dialer
