@@ -22,7 +22,7 @@
 // A bare name ("viewer") is an endpoint in the user's namespace on the
 // platform's default transport: Unix sockets on Linux and macOS. Other forms
 // name a transport: "unix:viewer", "unix:/run/app/viewer.sock",
-// "inproc:viewer" (same process, no copy), "shm:viewer" (Linux: the same
+// "inproc:viewer" (same process, no system call), "shm:viewer" (Linux: the same
 // endpoint's socket, upgraded in the handshake to shared-memory rings — the
 // fastest path between two processes; every unix endpoint accepts it).
 // Transports() lists those compiled in.
@@ -54,6 +54,14 @@
 // takes the other process down or hangs it: panics are recovered and
 // reported, every wait has a context, peers are identified by the kernel
 // (Message.From) and by default only the same user may connect.
+//
+// # Buffers
+//
+// A caller may reuse what it passed to Send, SendAsync, Post or TryPost as
+// soon as the call returns, and what a handler or a caller receives
+// (Message.Data, Reply.Data) is its own to keep — on every transport.
+// ListenConfig.ReuseBuffers and Dialer.NoCopy trade that for speed, each
+// documenting its contract.
 //
 // # Concurrency
 //
