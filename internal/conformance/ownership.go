@@ -40,7 +40,7 @@ var _ = add("BufferOwnership", func(t *testing.T, s *suite) {
 	for w := int64(1); w <= n; w++ {
 		data := buf[:msgSize(w, big)]
 		fill(data, w)
-		m := postbox.Message{ID: postbox.User, W: w, Data: data}
+		m := postbox.Message{ID: postbox.CopyData, W: w, Data: data}
 		var err error
 		switch w % 4 {
 		case 0:

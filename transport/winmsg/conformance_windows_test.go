@@ -36,6 +36,8 @@ var target = conformance.Target{
 		"PeerDeathReportsPosts":   "PostMessage gives no receipt: a message is delivered once Windows queues it, and dies with the window's queue; failed WM_COPYDATA posts are reported (TestWindowGoneReported, TestCloseReportsUndelivered)",
 		"DeadlineReachesHandler":  noDeadline,
 		"CancelReachesHandler":    noDeadline,
+		"SendAsyncContext":        noDeadline,
+		"BufferOwnership":         noReplyData + "; a sender's data is copied before SendAsync or Post returns (cloneData)",
 		"HandlerError":            noErrors,
 		"HandlerPanic":            noErrors,
 		"EndpointCloseDuringSend": noErrors,
