@@ -131,7 +131,7 @@ func (s *Stats) internal() stats.Endpoint {
 		Queued: s.Queued, Running: s.Running, ConnsTotal: s.ConnsTotal, Spies: s.Spies, Draining: s.Draining}
 	in.Conns = make([]stats.Conn, len(s.Conns))
 	for i, c := range s.Conns {
-		in.Conns[i] = stats.Conn{ID: c.ID, Peer: transport.Peer(c.Peer), Since: c.Since, Counts: c.Counts.internal(),
+		in.Conns[i] = stats.Conn{ID: c.ID, Peer: transport.Peer(c.Peer), Since: c.Since, Counts: c.internal(),
 			Queued: c.Queued, QueuePeak: c.QueuePeak}
 	}
 	return in
