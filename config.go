@@ -89,6 +89,12 @@ type ListenConfig struct {
 	// may watch it: ask for its Stats, metrics and spy feed (the
 	// reserved message IDs from FirstReserved up).
 	WatchUIDs []int
+	// WatchIdentities lists authenticated identities (Peer.Identity) who
+	// may watch it too: a TLS client certificate's subject or a token's
+	// name over tcp://, or "nats" for every client the NATS server
+	// admitted over nats:// — there the server's subject permissions are
+	// the access control, and a peer has no user ID.
+	WatchIdentities []string
 	// NoWatch refuses the reserved watch messages from everyone but the
 	// endpoint's own process; Stats and WritePrometheus still work.
 	NoWatch bool

@@ -32,6 +32,7 @@ type Endpoint struct {
 
 	noWatch   bool
 	watchUIDs []int
+	watchIDs  []string
 
 	closeOnce   sync.Once
 	closeErr    error
@@ -78,7 +79,8 @@ func (lc *ListenConfig) listen(ctx context.Context, addr string, h Handler) (*En
 	}
 	cfg := lc.driverConfig(pol)
 	e := &Endpoint{addr: addr, started: time.Now(), noWatch: lc.NoWatch, watchUIDs: slices.Clone(lc.WatchUIDs),
-		done: make(chan struct{})}
+		watchIDs: slices.Clone(lc.WatchIdentities),
+		done:     make(chan struct{})}
 	remote, isRemote := t.(driver.Remote)
 	switch {
 	case t.Scheme() == inproc.Scheme:

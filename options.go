@@ -89,6 +89,11 @@ func WithOnConnect(f func(Peer)) ListenOption { return func(c *ListenConfig) { c
 // WithOnDisconnect sets ListenConfig.OnDisconnect.
 func WithOnDisconnect(f func(Peer)) ListenOption { return func(c *ListenConfig) { c.OnDisconnect = f } }
 
+// WithWatchIdentities adds to ListenConfig.WatchIdentities.
+func WithWatchIdentities(ids ...string) ListenOption {
+	return func(c *ListenConfig) { c.WatchIdentities = append(c.WatchIdentities, ids...) }
+}
+
 // WithWatchUIDs adds to ListenConfig.WatchUIDs.
 func WithWatchUIDs(uids ...int) ListenOption {
 	return func(c *ListenConfig) { c.WatchUIDs = append(c.WatchUIDs, uids...) }

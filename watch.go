@@ -76,8 +76,8 @@ const (
 )
 
 // mayWatch applies the watch policy: the same process, the endpoint's
-// user, root (LocalSystem or an elevated administrator on Windows), or a
-// listed user.
+// user, root (LocalSystem or an elevated administrator on Windows), a
+// listed user, or a listed authenticated identity.
 func (e *Endpoint) mayWatch(p Peer) error {
 	switch {
 	case p.Transport == inproc.Scheme:
@@ -85,6 +85,8 @@ func (e *Endpoint) mayWatch(p Peer) error {
 	case e.noWatch:
 		return &transport.RemoteError{Code: transport.CodeDenied, Message: "watching is disabled on this endpoint"}
 	case p.UID >= 0 && (p.UID == os.Geteuid() || p.UID == 0 || slices.Contains(e.watchUIDs, p.UID)):
+		return nil
+	case p.Identity != "" && slices.Contains(e.watchIDs, p.Identity):
 		return nil
 	case p.SID != "" && (sameUserSID(p) || p.SID == localSystem || slices.Contains(p.GroupSIDs, administrators)):
 		return nil

@@ -15,9 +15,11 @@ for os in linux windows darwin; do
   echo "golangci-lint: root module, GOOS=$os"
   GOOS=$os "$lint" run --config "$config" ./...
 done
-for mod in transport/nats bench/peers; do
+for mod in cmd/postbox transport/nats bench/peers; do
   echo "golangci-lint: $mod, GOOS=linux"
   (cd "$mod" && "$lint" run --config "$config" ./...)
 done
-echo "golangci-lint: transport/nats, GOOS=windows"
-(cd transport/nats && GOOS=windows "$lint" run --config "$config" ./...)
+for mod in cmd/postbox transport/nats; do
+  echo "golangci-lint: $mod, GOOS=windows"
+  (cd "$mod" && GOOS=windows "$lint" run --config "$config" ./...)
+done

@@ -7,7 +7,7 @@ require (
 	github.com/james-barrow/golang-ipc v1.2.4
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
-	github.com/postbox-ipc/postbox v0.0.0
+	github.com/postbox-ipc/postbox v0.1.0
 	go.nanomsg.org/mangos/v3 v3.4.2
 	google.golang.org/grpc v1.85.0
 )
@@ -23,7 +23,7 @@ require (
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
-	github.com/postbox-ipc/postbox/transport/nats v0.0.0
+	github.com/postbox-ipc/postbox/transport/nats v0.1.0
 	github.com/power-devops/perfstat v0.0.0-20210106213030-5aafc221ea8c // indirect
 	github.com/shirou/gopsutil/v3 v3.22.1 // indirect
 	github.com/yusufpapurcu/wmi v1.2.2 // indirect
@@ -36,6 +36,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/postbox-ipc/postbox => ../..
 
-replace github.com/postbox-ipc/postbox/transport/nats => ../../transport/nats

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postbox-ipc/postbox/internal/flaghelp"
 )
 
 // ErrUsage marks a bad command line.
@@ -39,7 +41,7 @@ type flags struct {
 
 func (c *Command) flagSet(w io.Writer, f *flags) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.Prog, flag.ContinueOnError)
-	fs.SetOutput(w)
+	fs.SetOutput(io.Discard) // Run reports a bad flag, once
 	fs.StringVar(&f.transports, "transports", "", "cases to measure, comma-separated (default: every Postbox transport"+
 		" and peer; see --list)")
 	fs.StringVar(&f.baselines, "baselines", "", `baselines to measure beside them (default: all; "none" for none)`)
@@ -56,7 +58,7 @@ func (c *Command) flagSet(w io.Writer, f *flags) *flag.FlagSet {
 	fs.BoolVar(&f.child, "child", false, "serve as the benchmark's second process (started by bench itself)")
 	fs.Usage = func() {
 		fmt.Fprintf(w, "Usage: %s [flags]\n\nMeasures every transport, raw baselines and peers between two processes.\n\nFlags:\n", c.Prog)
-		fs.PrintDefaults()
+		flaghelp.PrintDefaults(w, fs, "child")
 	}
 	return fs
 }
@@ -64,9 +66,12 @@ func (c *Command) flagSet(w io.Writer, f *flags) *flag.FlagSet {
 // Run runs the command line args (the flags after "bench").
 func (c *Command) Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var f flags
-	fs := c.flagSet(stderr, &f)
+	fs := c.flagSet(stdout, &f)
+	help := fs.Usage
+	fs.Usage = func() {} // the flag package calls it on every error
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			help()
 			return err
 		}
 		return fmt.Errorf("%w: %v", ErrUsage, err)

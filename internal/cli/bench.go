@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/postbox-ipc/postbox/internal/bench"
 )
@@ -17,7 +18,7 @@ var benchCommand = &bench.Command{Prog: "postbox bench", ChildArgs: []string{"be
 func runBench(e *env, args []string) error {
 	err := benchCommand.Run(e.ctx, args, e.stdin, e.stdout, e.stderr)
 	if errors.Is(err, bench.ErrUsage) {
-		return usagef("%v", err)
+		return usagef("%s", strings.TrimPrefix(err.Error(), bench.ErrUsage.Error()+": "))
 	}
 	return err
 }

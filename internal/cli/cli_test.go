@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -146,7 +147,9 @@ func TestListenJSONAndPostCount(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &obj); err != nil {
 			t.Fatalf("line %d is not JSON: %q", i, line)
 		}
-		if obj["id"] != float64(0x401) || obj["data"] != "hello" || obj["pid"] == nil {
+		from, _ := obj["from"].(map[string]any)
+		if obj["id"] != float64(0x401) || obj["data"] != "hello" || obj["encoding"] != "utf-8" || obj["kind"] != "post" ||
+			obj["time"] == nil || from["pid"] == nil || from["transport"] != "unix" {
 			t.Fatalf("line %d: %v", i, obj)
 		}
 	}
@@ -211,8 +214,9 @@ func TestListenStopsCleanlyOnSignal(t *testing.T) {
 	go func() { done <- l.cmd.Wait() }()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Fatalf("listen exited with %v after SIGINT", err)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != ExitInterrupt {
+			t.Fatalf("listen exited with %v after SIGINT, want status %d", err, ExitInterrupt)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("listen did not stop on SIGINT")

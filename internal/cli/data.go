@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,13 +38,14 @@ func printable(b []byte, limit int) string {
 	return fmt.Sprintf("0x%x%s", b, cut)
 }
 
-// jsonData is data for JSON output: a string when it is valid UTF-8,
-// otherwise base64 (encoding/json's []byte form) under another key.
+// jsonData puts data in JSON output, always under "data", with its
+// "encoding": "utf-8" when it is valid UTF-8 (the text itself), otherwise
+// "base64" (standard, padded).
 func jsonData(obj map[string]any, b []byte) {
 	if utf8.Valid(b) {
-		obj["data"] = string(b)
+		obj["data"], obj["encoding"] = string(b), "utf-8"
 	} else {
-		obj["data_base64"] = b
+		obj["data"], obj["encoding"] = base64.StdEncoding.EncodeToString(b), "base64"
 	}
 }
 

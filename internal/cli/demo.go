@@ -37,7 +37,7 @@ type patient struct {
 }
 
 func runDemo(e *env, args []string) error {
-	fs := newFlags("demo", "", e.stderr)
+	fs := newFlags("demo", "", e.stdout)
 	asViewer := fs.Bool("as-viewer", false, "run the viewer side (started by the demo itself)")
 	name := fs.String("name", "", "the viewer's endpoint name (default viewer, or viewer-PID if taken)")
 	rounds := fs.Int("rounds", 2000, "Sends to time")

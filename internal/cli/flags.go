@@ -9,27 +9,37 @@ import (
 	"strings"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/flaghelp"
 )
 
-// newFlags returns a flag set that prints its usage to w.
+// hiddenFlags are the command's own (demo's child says --as-viewer); help
+// leaves them out.
+var hiddenFlags = []string{"as-viewer"}
+
+// newFlags returns a flag set whose help (--help, "postbox help NAME") goes
+// to w. Parse errors are parse's to report.
 func newFlags(name, synopsis string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(w)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(w, "Usage: postbox %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
+		flaghelp.PrintDefaults(w, fs, hiddenFlags...)
 	}
 	return fs
 }
 
 // parse parses flags and positional arguments in any order, so both
 // "send viewer hi --id 0x4A" and "send --id 0x4A viewer hi" work. A lone
-// "--" ends the flags.
+// "--" ends the flags. --help prints the help; a bad flag is a usageError.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	help := fs.Usage
+	fs.Usage = func() {} // the flag package calls it on every error
+	defer func() { fs.Usage = help }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				help()
 				return nil, err
 			}
 			return nil, usageError{err.Error()}
@@ -114,3 +124,16 @@ func (u *uidList) Set(s string) error {
 	*u = append(*u, n)
 	return nil
 }
+
+// jsonFlag adds --json: the command's output, and its error if it fails,
+// become JSON on standard output.
+func jsonFlag(e *env, fs *flag.FlagSet, usage string) *bool {
+	fs.BoolVar(&e.json, "json", false, usage+"; an error is a JSON object too")
+	return &e.json
+}
+
+// names is a repeatable string flag.
+type names []string
+
+func (n *names) String() string     { return strings.Join(*n, ",") }
+func (n *names) Set(s string) error { *n = append(*n, s); return nil }

@@ -15,30 +15,31 @@ func init() {
 }
 
 func runListen(e *env, args []string) error {
-	fs := newFlags("listen", "NAME", e.stderr)
+	fs := newFlags("listen", "NAME", e.stdout)
 	reply := fs.String("reply", "", "answer every sent message with this text")
 	execCmd := fs.String("exec", "", "answer with this shell command's output (data on stdin; POSTBOX_ID, POSTBOX_W, POSTBOX_L, POSTBOX_PID set); a failing command fails the message")
-	asJSON := fs.Bool("json", false, "print one JSON object per message")
+	asJSON := jsonFlag(e, fs, "print one JSON object per message")
 	grace := fs.Duration("grace", 5*time.Second, "on SIGINT or SIGTERM, how long to finish the messages already accepted")
 	tcpf := addListenTCPFlags(fs)
+	var watchers names
+	fs.Var(&watchers, "watch", `also let this authenticated identity watch (stats, spy, top): a TLS subject or token name, or "nats" for any client the NATS server admitted (repeatable)`)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
 		return usagef("want exactly one NAME")
 	}
 	p := &printer{e: e, json: *asJSON}
 	answer := []byte(*reply)
 	h := postbox.HandlerFunc(func(ctx context.Context, m *postbox.Message) (postbox.Reply, error) {
-		p.print(m)
+		p.print(m, postbox.InSend(ctx))
 		if *execCmd != "" {
 			return runExec(ctx, *execCmd, m)
 		}
 		return postbox.Reply{Data: answer}, nil
 	})
-	var lc postbox.ListenConfig
+	lc := postbox.ListenConfig{WatchIdentities: watchers}
 	if err := tcpf.listen(&lc); err != nil {
 		return err
 	}
@@ -70,21 +71,16 @@ type printer struct {
 	json bool
 }
 
-func (p *printer) print(m *postbox.Message) {
+func (p *printer) print(m *postbox.Message, sent bool) {
+	now := time.Now()
+	kind := "post"
+	if sent {
+		kind = "send"
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.json {
-		obj := map[string]any{"id": m.ID, "w": m.W, "l": m.L, "pid": m.From.PID, "uid": m.From.UID,
-			"gid": m.From.GID, "transport": m.From.Transport, "time": time.Now().Format(time.RFC3339Nano)}
-		if m.From.SID != "" {
-			obj["sid"] = m.From.SID
-		}
-		if m.From.Addr != "" {
-			obj["addr"] = m.From.Addr
-		}
-		if m.From.Identity != "" {
-			obj["identity"] = m.From.Identity
-		}
+		obj := map[string]any{"time": now.Format(time.RFC3339Nano), "kind": kind, "id": m.ID, "w": m.W, "l": m.L, "from": m.From}
 		jsonData(obj, m.Data)
 		_ = writeJSON(p.e.stdout, obj)
 		return
@@ -96,9 +92,9 @@ func (p *printer) print(m *postbox.Message) {
 	var remote string
 	if m.From.Identity != "" {
 		remote = fmt.Sprintf(" addr=%s identity=%q", m.From.Addr, m.From.Identity)
-	} else if m.From.Transport == "tcp" {
+	} else if m.From.Addr != "" {
 		remote = " addr=" + m.From.Addr
 	}
-	fmt.Fprintf(p.e.stdout, "id=%#x w=%d l=%d pid=%d uid=%d%s transport=%s%s data=%s\n",
-		m.ID, m.W, m.L, m.From.PID, m.From.UID, sid, m.From.Transport, remote, printable(m.Data, 256))
+	fmt.Fprintf(p.e.stdout, "%s %s id=%#x w=%d l=%d pid=%d uid=%d%s transport=%s%s data=%s\n",
+		now.Format("15:04:05.000000"), kind, m.ID, m.W, m.L, m.From.PID, m.From.UID, sid, m.From.Transport, remote, printable(m.Data, 256))
 }

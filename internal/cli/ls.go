@@ -18,8 +18,8 @@ func init() {
 }
 
 func runLs(e *env, args []string) error {
-	fs := newFlags("ls", "", e.stderr)
-	asJSON := fs.Bool("json", false, "print a JSON array")
+	fs := newFlags("ls", "", e.stdout)
+	asJSON := jsonFlag(e, fs, "print a JSON array")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -62,10 +62,11 @@ func userName(uid int) string {
 }
 
 func runBroadcast(e *env, args []string) error {
-	fs := newFlags("broadcast", "[DATA|@FILE|-]", e.stderr)
+	fs := newFlags("broadcast", "[DATA|@FILE|-] [--nats URL]", e.stdout)
 	m := addMsgFlags(fs, postbox.CopyData)
-	timeout := fs.Duration("timeout", time.Second, "how long to wait for each endpoint")
-	asJSON := fs.Bool("json", false, "print one JSON object per endpoint")
+	timeout := fs.Duration("timeout", time.Second, "how long to wait for each endpoint (0: the default, 1s)")
+	asJSON := jsonFlag(e, fs, "print one JSON object per endpoint")
+	natsURL := fs.String("nats", "", "every endpoint behind this NATS server (nats://HOST:PORT) instead of this machine's")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -73,28 +74,54 @@ func runBroadcast(e *env, args []string) error {
 	if len(pos) > 1 {
 		return usagef("want at most one DATA")
 	}
+	if *timeout < 0 {
+		return usagef("want a --timeout of 0 or more")
+	}
 	var data []byte
 	if len(pos) == 1 {
 		if data, err = readData(e, pos[0]); err != nil {
 			return err
 		}
 	}
-	b := postbox.Broadcaster{Timeout: *timeout}
-	results, err := b.Broadcast(e.ctx, m.message(data))
+	results, err := broadcast(e, *natsURL, m.message(data), *timeout)
 	if err != nil {
 		return err
 	}
+	var failed error
 	for _, r := range results {
 		printResult(e, r, *asJSON)
+		if r.Err != nil && failed == nil {
+			failed = r.Err
+		}
+	}
+	if failed != nil {
+		// The recipients' lines said what failed; the status is the
+		// first failure's.
+		return exitStatus{exitCode(failed)}
 	}
 	return nil
+}
+
+// broadcast sends m to this machine's endpoints, or to those behind a NATS
+// server.
+func broadcast(e *env, natsURL string, m postbox.Message, timeout time.Duration) ([]postbox.Result, error) {
+	if natsURL == "" {
+		b := postbox.Broadcaster{Timeout: timeout}
+		return b.Broadcast(e.ctx, m)
+	}
+	b, ok := broadcasters["nats"]
+	if !ok {
+		return nil, usagef("--nats: this postbox was built without the NATS transport")
+	}
+	return b(e.ctx, natsURL, m, timeout)
 }
 
 func printResult(e *env, r postbox.Result, asJSON bool) {
 	if asJSON {
 		obj := map[string]any{"name": r.Endpoint.Name, "pid": r.Endpoint.PID, "result": r.Reply.Result}
 		if r.Err != nil {
-			obj["error"] = r.Err.Error()
+			code := exitCode(r.Err)
+			obj["error"], obj["code"], obj["exit"] = describe(r.Err), codeNames[code], code
 		} else {
 			jsonData(obj, r.Reply.Data)
 		}
@@ -102,7 +129,7 @@ func printResult(e *env, r postbox.Result, asJSON bool) {
 		return
 	}
 	if r.Err != nil {
-		fmt.Fprintf(e.stdout, "%s (pid %d): error: %v\n", r.Endpoint.Name, r.Endpoint.PID, r.Err)
+		fmt.Fprintf(e.stdout, "%s (pid %d): error: %s\n", r.Endpoint.Name, r.Endpoint.PID, describe(r.Err))
 		return
 	}
 	fmt.Fprintf(e.stdout, "%s (pid %d): result=%d data=%s\n", r.Endpoint.Name, r.Endpoint.PID, r.Reply.Result, printable(r.Reply.Data, 256))

@@ -15,16 +15,19 @@ func init() {
 }
 
 func runSend(e *env, args []string) error {
-	fs := newFlags("send", "ADDR [DATA|@FILE|-]", e.stderr)
+	fs := newFlags("send", "ADDR [DATA|@FILE|-]", e.stdout)
 	m := addMsgFlags(fs, postbox.CopyData)
-	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
-	asJSON := fs.Bool("json", false, "print the reply as a JSON object")
+	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long (0: never)")
+	asJSON := jsonFlag(e, fs, "print the reply as a JSON object")
 	tcpf := addDialTCPFlags(fs)
 	addr, data, d, err := addrAndData(e, fs, tcpf, args)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
+	ctx, cancel, err := withTimeout(e.ctx, *timeout)
+	if err != nil {
+		return err
+	}
 	defer cancel()
 	start := time.Now()
 	rep, err := sendOnce(ctx, d, addr, m.message(data))
@@ -46,20 +49,23 @@ func runSend(e *env, args []string) error {
 }
 
 func runPost(e *env, args []string) error {
-	fs := newFlags("post", "ADDR [DATA|@FILE|-]", e.stderr)
+	fs := newFlags("post", "ADDR [DATA|@FILE|-]", e.stdout)
 	m := addMsgFlags(fs, postbox.CopyData)
 	count := fs.Int("count", 1, "post the message this many times")
-	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long (0: never)")
+	asJSON := jsonFlag(e, fs, "print how many were posted as a JSON object")
 	tcpf := addDialTCPFlags(fs)
 	addr, data, d, err := addrAndData(e, fs, tcpf, args)
 	if err != nil {
 		return err
 	}
 	if *count < 1 {
-		fs.Usage()
 		return usagef("want --count of 1 or more")
 	}
-	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
+	ctx, cancel, err := withTimeout(e.ctx, *timeout)
+	if err != nil {
+		return err
+	}
 	defer cancel()
 	c, err := dialAny(ctx, d, addr)
 	if err != nil {
@@ -75,7 +81,26 @@ func runPost(e *env, args []string) error {
 	if err := c.Flush(ctx); err != nil {
 		return errors.Join(err, c.Close())
 	}
-	return c.Close()
+	if err := c.Close(); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, map[string]any{"posted": *count})
+	}
+	return nil
+}
+
+// withTimeout is ctx bounded by d, or not at all when d is 0.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc, error) {
+	switch {
+	case d < 0:
+		return nil, nil, usagef("want a --timeout of 0 (none) or more")
+	case d == 0:
+		ctx, cancel := context.WithCancel(ctx)
+		return ctx, cancel, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	return ctx, cancel, nil
 }
 
 // sendOnce dials addr with d, sends m and closes: postbox.Send with a
@@ -97,7 +122,6 @@ func addrAndData(e *env, fs *flag.FlagSet, tcpf *tcpFlags, args []string) (strin
 		return "", nil, nil, err
 	}
 	if len(pos) < 1 || len(pos) > 2 {
-		fs.Usage()
 		return "", nil, nil, usagef("want ADDR and at most one DATA")
 	}
 	var data []byte

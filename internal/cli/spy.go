@@ -15,7 +15,7 @@ func init() {
 }
 
 func runSpy(e *env, args []string) error {
-	fs := newFlags("spy", "NAME", e.stderr)
+	fs := newFlags("spy", "NAME", e.stdout)
 	ids := &numbers{bits: 32}
 	pids := &numbers{bits: 32}
 	uids := &numbers{bits: 32}
@@ -23,14 +23,13 @@ func runSpy(e *env, args []string) error {
 	fs.Var(pids, "pid", "only messages from these process IDs")
 	fs.Var(uids, "uid", "only messages from these user IDs")
 	onlyErrors := fs.Bool("errors", false, "only messages whose handler failed")
-	asJSON := fs.Bool("json", false, "print one JSON object per message")
+	asJSON := jsonFlag(e, fs, "print one JSON object per message")
 	count := fs.Int("count", 0, "stop after this many messages (0: until interrupted)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 || *count < 0 {
-		fs.Usage()
 		return usagef("want exactly one NAME")
 	}
 	c, err := dialAny(e.ctx, &postbox.Dialer{}, pos[0])

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"sort"
 	"strings"
@@ -16,15 +17,14 @@ func init() {
 }
 
 func runStats(e *env, args []string) error {
-	fs := newFlags("stats", "NAME", e.stderr)
-	asJSON := fs.Bool("json", false, "print the Stats as JSON")
+	fs := newFlags("stats", "NAME", e.stdout)
+	asJSON := jsonFlag(e, fs, "print the Stats as JSON")
 	prom := fs.Bool("prometheus", false, "print the Prometheus text format")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
 		return usagef("want exactly one NAME")
 	}
 	c, err := dialAny(e.ctx, &postbox.Dialer{}, pos[0])
@@ -44,11 +44,40 @@ func runStats(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	dropSelf(&st)
 	if *asJSON {
 		return writeJSON(e.stdout, st)
 	}
 	printStats(e, &st)
 	return nil
+}
+
+// dropSelf takes the connection this command asked on out of st: it is
+// the observer's, not the endpoint's load.
+func dropSelf(st *postbox.Stats) {
+	self := os.Getpid()
+	for i, c := range st.Conns {
+		if c.Peer.PID == self && local(c.Peer) {
+			st.Conns = append(st.Conns[:i], st.Conns[i+1:]...)
+			st.ConnsTotal--
+			return
+		}
+	}
+}
+
+// local reports whether p may be this process, as far as its address
+// tells: a TCP peer must come from a loopback address. (A NATS peer's PID
+// is the one it claims; a remote process with this PID is hidden too.)
+func local(p postbox.Peer) bool {
+	if p.Addr == "" || p.Transport == "nats" {
+		return true
+	}
+	host, _, err := net.SplitHostPort(p.Addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func printStats(e *env, st *postbox.Stats) {

@@ -71,7 +71,7 @@ func TestTCPTLSAndToken(t *testing.T) {
 	if _, errs, code := run(t, "", "send", addr, "hi", "--tls-ca", ca, "--token-file", wrong); code != ExitFailure || !strings.Contains(errs, "denied") {
 		t.Fatalf("send with a wrong token: exit %d, %q", code, errs)
 	}
-	if _, errs, code := run(t, "", "send", addr, "hi", "--token-file", token); code != ExitFailure || !strings.Contains(errs, "TLS") {
+	if _, errs, code := run(t, "", "send", addr, "hi", "--token-file", token); code != ExitPeerGone || !strings.Contains(errs, "TLS") {
 		t.Fatalf("plain send to a TLS endpoint: exit %d, %q", code, errs)
 	}
 	other, err := testcert.NewCA("another CA")
@@ -84,21 +84,5 @@ func TestTCPTLSAndToken(t *testing.T) {
 	}
 	if _, errs, code := run(t, "", "send", addr, "hi", "--tls-ca", otherCA, "--token-file", token); code != ExitFailure || !strings.Contains(errs, "certificate") {
 		t.Fatalf("send to a server whose CA is not trusted: exit %d, %q", code, errs)
-	}
-}
-
-func TestBridgeRunsPostboxBridge(t *testing.T) {
-	fake := filepath.Join(filepath.Dir(bin), bridgeProgram)
-	if _, errs, code := run(t, "", "bridge", "--nats", "x"); code != ExitFailure || !strings.Contains(errs, "go install") {
-		t.Fatalf("bridge without postbox-bridge: exit %d, %q", code, errs)
-	}
-	script := "#!/bin/sh\necho \"bridge got: $*\"\nexit 7\n"
-	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(fake) })
-	out, errs, code := run(t, "", "bridge", "--nats", "nats.example:4222", "viewer")
-	if code != 7 || out != "bridge got: --nats nats.example:4222 viewer\n" {
-		t.Fatalf("bridge: exit %d, %q, %q", code, out, errs)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -17,7 +18,7 @@ func init() {
 }
 
 func runTop(e *env, args []string) error {
-	fs := newFlags("top", "[NAME]", e.stderr)
+	fs := newFlags("top", "[NAME]", e.stdout)
 	interval := fs.Duration("interval", time.Second, "refresh every this long")
 	count := fs.Int("count", 0, "stop after this many screens (0: until interrupted)")
 	pos, err := parse(fs, args)
@@ -25,7 +26,6 @@ func runTop(e *env, args []string) error {
 		return err
 	}
 	if len(pos) > 1 || *interval <= 0 || *count < 0 {
-		fs.Usage()
 		return usagef("want at most one NAME, a positive --interval and a --count of 0 or more")
 	}
 	t := &topper{e: e, conns: map[string]*postbox.Conn{}, prev: map[string]postbox.Stats{}, tty: isTerminal(e.stdout)}
@@ -36,7 +36,7 @@ func runTop(e *env, args []string) error {
 	tick := time.NewTicker(*interval)
 	defer tick.Stop()
 	for n := 1; ; n++ {
-		if err := t.frame(*interval); err != nil {
+		if err := t.frame(*interval, n == 1); err != nil {
 			return err
 		}
 		if *count > 0 && n >= *count {
@@ -74,7 +74,8 @@ func (t *topper) close() {
 }
 
 // frame takes a snapshot of every endpoint and draws one screen.
-func (t *topper) frame(interval time.Duration) error {
+// On the first screen, a NAME that answers nobody is an error.
+func (t *topper) frame(interval time.Duration, first bool) error {
 	infos, err := t.endpoints()
 	if err != nil {
 		return err
@@ -84,6 +85,9 @@ func (t *topper) frame(interval time.Duration) error {
 	for i, in := range infos {
 		rows[i] = t.sample(in)
 		seen[in.Addr()] = true
+	}
+	if first && t.only != "" && len(rows) == 1 && errors.Is(rows[0].err, postbox.ErrNoEndpoint) {
+		return rows[0].err
 	}
 	for addr, c := range t.conns { // endpoints that went away
 		if !seen[addr] {
@@ -143,6 +147,7 @@ func (t *topper) sample(in postbox.EndpointInfo) row {
 		delete(t.conns, addr)
 		return r
 	}
+	dropSelf(&r.st)
 	key := r.st.Name + "/" + strconv.Itoa(r.st.PID)
 	if old, ok := t.prev[key]; ok {
 		r.old = &old

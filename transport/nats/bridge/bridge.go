@@ -13,7 +13,7 @@
 // Send, answered with the far handler's reply or error; a Post stays a
 // Post) and its sender's deadline and cancellation; per sender, order is
 // kept. The receiver sees the bridge as the sender (Message.From). The
-// command postbox-bridge (and "postbox bridge") runs one.
+// command "postbox bridge" runs one.
 //
 // Security: the bridge runs as the user whose endpoints it exports, and
 // anyone the NATS server lets publish to "postbox.NAME" reaches them; grant
