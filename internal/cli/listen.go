@@ -17,7 +17,7 @@ func init() {
 func runListen(e *env, args []string) error {
 	fs := newFlags("listen", "NAME", e.stdout)
 	reply := fs.String("reply", "", "answer every sent message with this text")
-	execCmd := fs.String("exec", "", "answer with this shell command's output (data on stdin; POSTBOX_ID, POSTBOX_W, POSTBOX_L, POSTBOX_PID set); a failing command fails the message")
+	execCmd := fs.String("exec", "", "answer with this shell command's output (data on stdin; POSTBOX_ID, POSTBOX_W, POSTBOX_L, POSTBOX_PID set); a failing command fails the message; when the sender gives up or --grace ends, its process group gets SIGTERM, then SIGKILL 2s later (Unix; on Windows the shell is killed)")
 	asJSON := jsonFlag(e, fs, "print one JSON object per message")
 	grace := fs.Duration("grace", 5*time.Second, "on SIGINT or SIGTERM, how long to finish the messages already accepted")
 	tcpf := addListenTCPFlags(fs)
