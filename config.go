@@ -26,7 +26,9 @@ type ListenConfig struct {
 	// MaxConnsPerUser bounds the connections, handshaking or open, of
 	// any one user (by the kernel's UID; peers a transport cannot
 	// identify count only against MaxConns). The connection over the
-	// limit is refused with ErrLimit. Zero means no bound but MaxConns.
+	// limit is refused with ErrLimit. Zero means no bound but MaxConns —
+	// except with System, where it means MaxConns/4 (256 by default), so
+	// that one user cannot take every slot; -1 means no bound there too.
 	MaxConnsPerUser int
 	// HandshakeTimeout bounds a new connection's handshake. Zero means 5s.
 	HandshakeTimeout time.Duration

@@ -210,6 +210,28 @@ func (lc *ListenConfig) loopConfig(e *Endpoint) dispatch.Config {
 	return cfg
 }
 
+// maxConnsPerUser is the per-user quota: in the system namespace, which
+// serves many users, a quarter of MaxConns unless set (-1: none), so that
+// one user cannot lock the others out.
+func (lc *ListenConfig) maxConnsPerUser() int {
+	switch {
+	case lc.MaxConnsPerUser < 0:
+		return 0
+	case lc.MaxConnsPerUser == 0 && lc.System:
+		conns := lc.MaxConns
+		if conns <= 0 {
+			conns = driver.DefaultMaxConns
+		}
+		return max(1, conns/systemUserShare)
+	}
+	return lc.MaxConnsPerUser
+}
+
+// systemUserShare: one user may hold 1/systemUserShare of a system
+// endpoint's connections by default (256 of 1,024, as dbus-daemon allows
+// 256 per user).
+const systemUserShare = 4
+
 func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 	return &driver.ListenConfig{
 		MaxSize:          uint32(max(lc.MaxSize, 0)),
@@ -217,7 +239,7 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 		QueueBytes:       lc.QueueBytes,
 		HandshakeTimeout: lc.HandshakeTimeout,
 		MaxConns:         lc.MaxConns,
-		MaxConnsPerUser:  lc.MaxConnsPerUser,
+		MaxConnsPerUser:  lc.maxConnsPerUser(),
 		ShmRingSize:      lc.ShmRingSize,
 		ReuseBuffers:     lc.ReuseBuffers,
 		Auth:             func(p transport.Peer) error { return pol.admit(Peer(p)) },
