@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/testns"
 )
 
 const (
@@ -39,14 +40,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	// Keep the tests' endpoints out of the user's real namespace.
-	dir, err := os.MkdirTemp("", "pbx-test")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_RUNTIME_DIR", dir)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testns.Run(m))
 }
 
 // childModes are more ways to run the test binary as a child: when the

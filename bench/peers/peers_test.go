@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postbox-ipc/postbox/internal/bench"
+	"github.com/postbox-ipc/postbox/internal/testns"
 )
 
 const childEnv = "POSTBOX_PEERS_TEST_CHILD"
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(testns.Run(m))
 }
 
 func testChild(ctx context.Context) (*exec.Cmd, error) {

@@ -9,13 +9,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/postbox-ipc/postbox/internal/testns"
 )
 
 // The built postbox against a real NATS server (embedded in this test
@@ -25,17 +26,14 @@ import (
 var bin string // the postbox built for these tests
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pbx-cmd")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_RUNTIME_DIR", dir)          // a namespace of its own
-	bin = filepath.Join(dir, "bin", "postbox") // not dir/postbox: the namespace's
+	cleanup := testns.Setup()        // a namespace of its own
+	bin = testns.File("bin/postbox") // not DIR/postbox: the namespace's
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		cleanup()
 		panic("building postbox: " + err.Error() + "\n" + string(out))
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/testns"
 )
 
 // bin is the example built once for these tests.
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		panic("building the example: " + err.Error() + "\n" + string(out))
 	}
-	code := m.Run()
+	code := testns.Run(m)
 	os.RemoveAll(dir)
 	if code == 0 {
 		if err := goleak.Find(); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/postbox-ipc/postbox/internal/testns"
 )
 
 // childEnv makes the test binary act as the benchmark child.
@@ -21,7 +23,8 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	goleak.VerifyTestMain(m)
+	cleanup := testns.Setup() // bench endpoints stay out of the real namespace
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) { cleanup(); os.Exit(code) }))
 }
 
 // testChild re-executes the test binary as the child.

@@ -14,23 +14,22 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/postbox-ipc/postbox/internal/testns"
 )
 
 // bin is the postbox binary built once for the process tests.
 var bin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pbx-cli")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_RUNTIME_DIR", dir)
-	bin = filepath.Join(dir, "postbox-cli-test")
+	cleanup := testns.Setup()
+	bin = testns.File("postbox-cli-test")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/postbox").CombinedOutput(); err != nil {
+		cleanup()
 		panic("building postbox: " + err.Error() + "\n" + string(out))
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

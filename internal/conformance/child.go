@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/testns"
 	"github.com/postbox-ipc/postbox/internal/testproc"
 )
 
@@ -31,7 +32,7 @@ func Main(m *testing.M, targets ...Target) {
 		fmt.Fprintf(os.Stderr, "conformance child: no target %q\n", name)
 		os.Exit(2)
 	}
-	os.Exit(m.Run())
+	os.Exit(testns.Run(m))
 }
 
 // serveChild listens as name, says "ready ADDRS", and serves until killed.

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/postbox-ipc/postbox/internal/testns"
 )
 
 // The test binary doubles as the far end of a cross-process connection:
@@ -39,7 +41,7 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(envPeer); role != "" {
 		os.Exit(runPeer(role))
 	}
-	os.Exit(m.Run())
+	os.Exit(testns.Run(m))
 }
 
 func runPeer(role string) int {

@@ -15,6 +15,7 @@ import (
 	"github.com/postbox-ipc/postbox/internal/conformance"
 	"github.com/postbox-ipc/postbox/internal/reliability"
 	"github.com/postbox-ipc/postbox/internal/testcert"
+	"github.com/postbox-ipc/postbox/internal/testns"
 	"github.com/postbox-ipc/postbox/transport/tcp"
 )
 
@@ -87,8 +88,8 @@ func sharedCerts() *testcert.Set {
 		if certs, err = testcert.NewSet(); err != nil {
 			panic(err)
 		}
-		dir, err := os.MkdirTemp("", "pbxcerts")
-		if err != nil {
+		dir := testns.File("certs") // removed with the tests' namespace
+		if err := os.Mkdir(dir, 0o700); err != nil {
 			panic(err)
 		}
 		if err := certs.Save(dir); err != nil {

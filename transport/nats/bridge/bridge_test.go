@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/testns"
 	"github.com/postbox-ipc/postbox/transport/nats/bridge"
 	"github.com/postbox-ipc/postbox/transport/nats/internal/natstest"
 )
@@ -28,7 +29,8 @@ func TestMain(m *testing.M) {
 	if srv := os.Getenv(envHost); srv != "" {
 		os.Exit(otherHost(srv))
 	}
-	goleak.VerifyTestMain(m)
+	cleanup := testns.Setup()
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) { cleanup(); os.Exit(code) }))
 }
 
 // otherHost runs "postbox bridge --nats SRV --import viewer" until stdin
@@ -223,7 +225,8 @@ func TestUsage(t *testing.T) {
 	if code := bridge.Main(context.Background(), []string{"viewer"}, &out, &errs); code != bridge.ExitUsage {
 		t.Fatalf("without --nats: exit %d, want %d (%s)", code, bridge.ExitUsage, errs.String())
 	}
-	if code := bridge.Main(context.Background(), []string{"--help"}, &out, &errs); code != bridge.ExitOK || !strings.Contains(errs.String(), "--import") {
-		t.Fatalf("--help: exit %d, %q", code, errs.String())
+	out.Reset()
+	if code := bridge.Main(context.Background(), []string{"--help"}, &out, &errs); code != bridge.ExitOK || !strings.Contains(out.String(), "--import") {
+		t.Fatalf("--help: exit %d, stdout %q", code, out.String())
 	}
 }
