@@ -52,14 +52,14 @@ func runExec(ctx context.Context, command string, m *postbox.Message) (postbox.R
 	if err := cmd.Start(); err != nil {
 		return postbox.Reply{}, err
 	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
 	var err error
+	waited := make(chan struct{})
+	go func() { err = cmd.Wait(); close(waited) }()
 	select {
-	case err = <-waited:
+	case <-waited:
 	case <-ctx.Done():
 		_ = stopGroup(cmd, killGrace) // the group is gone or killed; nothing to add to ctx's error
-		<-waited
+		<-waited                      // the exit status of a command we stopped says nothing new
 		return postbox.Reply{}, ctx.Err()
 	}
 	if errors.Is(err, exec.ErrWaitDelay) {

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
-	"os/exec"
 	"regexp"
 	"runtime"
 	"strings"
@@ -13,18 +11,6 @@ import (
 
 // The contract a script relies on (README, "The command"): one-line errors
 // said once, the same exit statuses on every subcommand, JSON on request.
-
-// exitStatusOf is the exit status in a Wait or Run error.
-func exitStatusOf(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
-}
 
 func TestUsageErrorIsOneLineAndAHint(t *testing.T) {
 	for _, args := range [][]string{{"send"}, {"send", "x", "--bogus"}, {"frob"}, {"top", "--count", "-1"}, {"help", "frob"}} {

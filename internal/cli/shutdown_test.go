@@ -5,6 +5,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -92,4 +93,16 @@ func waitStats(t *testing.T, c *postbox.Conn, ok func(postbox.Stats) bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// exitStatusOf is the exit status in a Wait or Run error.
+func exitStatusOf(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }

@@ -25,8 +25,11 @@ func Setup() (cleanup func()) {
 	if err != nil {
 		panic("testns: " + err.Error())
 	}
-	os.Setenv(envDir, dir)
-	os.Setenv("XDG_RUNTIME_DIR", dir)
+	for k, v := range map[string]string{envDir: dir, "XDG_RUNTIME_DIR": dir} {
+		if err := os.Setenv(k, v); err != nil {
+			panic("testns: " + err.Error())
+		}
+	}
 	return func() { os.RemoveAll(dir) }
 }
 
