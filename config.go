@@ -21,17 +21,41 @@ type ListenConfig struct {
 	QueueBytes int64
 	// MaxSize is the largest message payload accepted. Zero means 16 MiB.
 	MaxSize int
-	// MaxConns bounds open connections. Zero means 1,024.
+	// MaxConns bounds admitted connections: those whose handshake is
+	// done. The connection over it is refused with ErrLimit. Zero means
+	// 1,024.
 	MaxConns int
-	// MaxConnsPerUser bounds the connections, handshaking or open, of
-	// any one user (by the kernel's UID; peers a transport cannot
-	// identify count only against MaxConns). The connection over the
-	// limit is refused with ErrLimit. Zero means no bound but MaxConns —
-	// except with System, where it means MaxConns/4 (256 by default), so
-	// that one user cannot take every slot; -1 means no bound there too.
+	// MaxConnsPerUser bounds the admitted connections of any one user
+	// (by the kernel's UID; peers a transport cannot identify count only
+	// against MaxConns). The connection over the limit is refused with
+	// ErrLimit. Zero means no bound but MaxConns — except with System,
+	// where it means MaxConns/4 (256 by default), so that one user
+	// cannot take every slot; -1 means no bound there too.
 	MaxConnsPerUser int
+	// MaxHandshakes bounds the connections still in their handshake,
+	// apart from MaxConns: they never take an admitted client's slot.
+	// Past it the oldest of them is closed, so a flood of connections
+	// that never finish their handshake displaces only itself. Zero
+	// means 64 (dbus-daemon's bound on incomplete connections).
+	MaxHandshakes int
 	// HandshakeTimeout bounds a new connection's handshake. Zero means 5s.
 	HandshakeTimeout time.Duration
+	// FrameTimeout is how long a message whose first bytes arrived may go
+	// without another before its connection is ended (a goaway naming
+	// the reason; counted in Stats as Errors["stalled"]), so a peer
+	// cannot hold a partial frame's memory for ever. Zero means 10s;
+	// negative, no timeout.
+	FrameTimeout time.Duration
+	// MaxMemory is the endpoint's memory budget, in bytes, over all its
+	// connections: messages received and not yet answered, answers not
+	// yet written, frames still arriving. Past it, the connection
+	// holding the most bytes that it does not read or finish is ended
+	// with a goaway naming the reason (Stats: Errors["memory"]); its
+	// accepted posted messages are still handled. Messages waiting for
+	// the handler are bounded per connection by QueueBytes instead.
+	// Zero means 512 MiB; negative, no budget. See docs/PROTOCOL.md,
+	// "Memory", for the bound on each connection.
+	MaxMemory int64
 	// System puts the endpoint in the system-wide namespace
 	// (/run/postbox), for services; it needs the rights to create it.
 	System bool

@@ -197,7 +197,7 @@ func (e *Endpoint) listenCompanions(ctx context.Context, own string, cfg *driver
 // connection hooks and the reserved messages.
 func (lc *ListenConfig) loopConfig(e *Endpoint) dispatch.Config {
 	onConnect, onDisconnect := lc.OnConnect, lc.OnDisconnect
-	cfg := dispatch.Config{Concurrency: lc.Concurrency, Logger: lc.Logger, Control: e.control}
+	cfg := dispatch.Config{Concurrency: lc.Concurrency, Logger: lc.Logger, Control: e.control, MaxMemory: lc.maxMemory()}
 	if onConnect != nil {
 		cfg.OnAttach = func(s *dispatch.Source) { onConnect(Peer(s.Peer())) }
 	}
@@ -227,6 +227,17 @@ func (lc *ListenConfig) maxConnsPerUser() int {
 	return lc.MaxConnsPerUser
 }
 
+// maxMemory is the budget for the loop: 0 for none.
+func (lc *ListenConfig) maxMemory() int64 {
+	switch {
+	case lc.MaxMemory < 0:
+		return 0
+	case lc.MaxMemory == 0:
+		return driver.DefaultMaxMemory
+	}
+	return lc.MaxMemory
+}
+
 // systemUserShare: one user may hold 1/systemUserShare of a system
 // endpoint's connections by default (256 of 1,024, as dbus-daemon allows
 // 256 per user).
@@ -240,6 +251,8 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 		HandshakeTimeout: lc.HandshakeTimeout,
 		MaxConns:         lc.MaxConns,
 		MaxConnsPerUser:  lc.maxConnsPerUser(),
+		MaxHandshakes:    lc.MaxHandshakes,
+		FrameTimeout:     lc.FrameTimeout,
 		ShmRingSize:      lc.ShmRingSize,
 		ReuseBuffers:     lc.ReuseBuffers,
 		Auth:             func(p transport.Peer) error { return pol.admit(Peer(p)) },

@@ -28,6 +28,17 @@ func WithMaxConns(n int) ListenOption { return func(c *ListenConfig) { c.MaxConn
 // WithMaxConnsPerUser sets ListenConfig.MaxConnsPerUser.
 func WithMaxConnsPerUser(n int) ListenOption { return func(c *ListenConfig) { c.MaxConnsPerUser = n } }
 
+// WithMaxHandshakes sets ListenConfig.MaxHandshakes.
+func WithMaxHandshakes(n int) ListenOption { return func(c *ListenConfig) { c.MaxHandshakes = n } }
+
+// WithFrameTimeout sets ListenConfig.FrameTimeout.
+func WithFrameTimeout(d time.Duration) ListenOption {
+	return func(c *ListenConfig) { c.FrameTimeout = d }
+}
+
+// WithMaxMemory sets ListenConfig.MaxMemory.
+func WithMaxMemory(n int64) ListenOption { return func(c *ListenConfig) { c.MaxMemory = n } }
+
 // WithHandshakeTimeout sets ListenConfig.HandshakeTimeout.
 func WithHandshakeTimeout(d time.Duration) ListenOption {
 	return func(c *ListenConfig) { c.HandshakeTimeout = d }

@@ -35,6 +35,14 @@ type Stats struct {
 	// Draining is set once Shutdown has stopped accepting: the name is
 	// free for a successor and new messages are refused.
 	Draining bool `json:"draining,omitempty"`
+	// Held is the memory the connections hold now: bytes of messages
+	// received and not yet answered, answers not yet written, frames
+	// still arriving. HeldPeak is the most they held; MaxMemory the
+	// budget (ListenConfig.MaxMemory; 0: none). The connections ended to
+	// stay within it are counted in Errors["memory"].
+	Held      int64 `json:"held"`
+	HeldPeak  int64 `json:"held_peak"`
+	MaxMemory int64 `json:"max_memory"`
 }
 
 // ConnStats is one open connection in Stats.
@@ -47,6 +55,8 @@ type ConnStats struct {
 	// QueuePeak the most that ever waited.
 	Queued    int `json:"queued"`
 	QueuePeak int `json:"queue_peak"`
+	// Held is the memory the connection holds now, as in Stats.
+	Held int64 `json:"held"`
 }
 
 // Counts are the counters of Stats and ConnStats.
@@ -65,7 +75,9 @@ type Counts struct {
 	// Errors counts errors by kind: "handler", "panic", "timeout",
 	// "canceled", "too_large", "denied", "closed", "no_endpoint",
 	// "queue_full", "protocol", "refused", "dropped", "handshake",
-	// "busy". Kinds that never happened are absent.
+	// "busy", "memory" (ended to stay within the memory budget),
+	// "stalled" (a frame stopped arriving). Kinds that never happened are
+	// absent.
 	Errors map[string]uint64 `json:"errors,omitempty"`
 	// Latency is the distribution of handling times: from the handler's
 	// start to its return.
@@ -116,11 +128,12 @@ func (s *Stats) WritePrometheus(w io.Writer) error {
 // statsFrom is the engine's snapshot in this package's types.
 func statsFrom(in *stats.Endpoint) Stats {
 	s := Stats{Name: in.Name, PID: in.PID, Started: in.Started, Time: in.Time, Counts: countsFrom(in.Counts),
-		Queued: in.Queued, Running: in.Running, ConnsTotal: in.ConnsTotal, Spies: in.Spies, Draining: in.Draining}
+		Queued: in.Queued, Running: in.Running, ConnsTotal: in.ConnsTotal, Spies: in.Spies, Draining: in.Draining,
+		Held: in.Held, HeldPeak: in.HeldPeak, MaxMemory: in.MaxMemory}
 	s.Conns = make([]ConnStats, len(in.Conns))
 	for i, c := range in.Conns {
 		s.Conns[i] = ConnStats{ID: c.ID, Peer: Peer(c.Peer), Since: c.Since, Counts: countsFrom(c.Counts),
-			Queued: c.Queued, QueuePeak: c.QueuePeak}
+			Queued: c.Queued, QueuePeak: c.QueuePeak, Held: c.Held}
 	}
 	return s
 }
@@ -128,11 +141,12 @@ func statsFrom(in *stats.Endpoint) Stats {
 // internal is s in the engine's types, for its encoders.
 func (s *Stats) internal() stats.Endpoint {
 	in := stats.Endpoint{Name: s.Name, PID: s.PID, Started: s.Started, Time: s.Time, Counts: s.Counts.internal(),
-		Queued: s.Queued, Running: s.Running, ConnsTotal: s.ConnsTotal, Spies: s.Spies, Draining: s.Draining}
+		Queued: s.Queued, Running: s.Running, ConnsTotal: s.ConnsTotal, Spies: s.Spies, Draining: s.Draining,
+		Held: s.Held, HeldPeak: s.HeldPeak, MaxMemory: s.MaxMemory}
 	in.Conns = make([]stats.Conn, len(s.Conns))
 	for i, c := range s.Conns {
 		in.Conns[i] = stats.Conn{ID: c.ID, Peer: transport.Peer(c.Peer), Since: c.Since, Counts: c.internal(),
-			Queued: c.Queued, QueuePeak: c.QueuePeak}
+			Queued: c.Queued, QueuePeak: c.QueuePeak, Held: c.Held}
 	}
 	return in
 }

@@ -27,6 +27,10 @@ type Config struct {
 	// and when it is first detached, in the transport's goroutine.
 	OnAttach func(*Source)
 	OnDetach func(*Source)
+	// MaxMemory bounds the bytes transports hold for all sources
+	// together (see Source.Hold); past it, the source holding the most
+	// stuck bytes is evicted. Zero means no bound.
+	MaxMemory int64
 	// Control answers messages with reserved IDs (transport.Reserved) in
 	// the delivering goroutine, bypassing the queue and the handler. Nil
 	// answers them with an error.
@@ -65,6 +69,7 @@ type Loop struct {
 	retired  stats.Local          // the counts of sources gone; guarded by mu
 	events   stats.Counters       // errors no source owns
 	tap      atomic.Pointer[Tap]  // non-nil while a spy watches
+	mem      budget               // see budget.go
 }
 
 // New starts a loop that calls h.
@@ -73,6 +78,7 @@ func New(h transport.HandlerFunc, cfg Config) *Loop {
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
+	l.mem.limit = max(cfg.MaxMemory, 0)
 	l.base, l.stop = context.WithCancel(context.Background())
 	l.work = sync.NewCond(&l.mu)
 	l.idle = sync.NewCond(&l.mu)

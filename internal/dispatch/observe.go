@@ -78,9 +78,11 @@ func (l *Loop) Snapshot(st *stats.Endpoint) {
 	l.retired.AddTo(&st.Counts)
 	st.Queued, st.Running, st.Draining = l.queued, l.running, l.draining
 	st.ConnsTotal = l.nextID
+	st.Held, st.HeldPeak = l.Held()
+	st.MaxMemory = l.mem.limit
 	st.Conns = make([]stats.Conn, 0, len(l.sources))
 	for s := range l.sources {
-		c := stats.Conn{ID: s.id, Peer: s.peer, Since: s.since, Queued: s.qlen, QueuePeak: s.peak}
+		c := stats.Conn{ID: s.id, Peer: s.peer, Since: s.since, Queued: s.qlen, QueuePeak: s.peak, Held: s.hold.held.Load()}
 		s.ctr.AddTo(&c.Counts)
 		s.ctr.AddTo(&st.Counts)
 		if !s.detached {

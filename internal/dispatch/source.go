@@ -34,6 +34,7 @@ type Source struct {
 	id    uint64
 	since time.Time
 	ctr   stats.Local // guarded by loop.mu
+	hold  holding     // bytes its transport holds; see budget.go
 }
 
 // Attach adds a source whose queue holds at most queueCap requests (0 means

@@ -17,6 +17,9 @@ const (
 	DefaultHandshakeTimeout = 5 * time.Second
 	DefaultCloseTimeout     = 5 * time.Second
 	DefaultMaxConns         = 1024
+	DefaultMaxHandshakes    = 64
+	DefaultFrameTimeout     = 10 * time.Second
+	DefaultMaxMemory        = 512 << 20
 )
 
 // AuthFunc decides whether a peer may talk to an endpoint. A non-nil error
@@ -35,11 +38,18 @@ type ListenConfig struct {
 	QueueBytes int64
 	// HandshakeTimeout bounds a new connection's handshake.
 	HandshakeTimeout time.Duration
-	// MaxConns bounds open connections, handshaking or not.
+	// MaxConns bounds admitted connections (their handshake done).
 	MaxConns int
-	// MaxConnsPerUser bounds one UID's connections, handshaking or not;
-	// zero means no bound but MaxConns.
+	// MaxConnsPerUser bounds one UID's admitted connections; zero means
+	// no bound but MaxConns.
 	MaxConnsPerUser int
+	// MaxHandshakes bounds the connections still in their handshake;
+	// past it the oldest of them is closed. Zero means the default.
+	MaxHandshakes int
+	// FrameTimeout is how long a frame that has begun may go without a
+	// byte arriving before its connection is ended; zero means the
+	// default, negative none.
+	FrameTimeout time.Duration
 	// Auth is the access policy; nil admits everyone the transport lets
 	// through.
 	Auth AuthFunc
@@ -115,6 +125,17 @@ func (c *ListenConfig) QueueBytesOr() int64 {
 
 // MaxConnsOr returns the connection bound.
 func (c *ListenConfig) MaxConnsOr() int { return positive(c.MaxConns, DefaultMaxConns) }
+
+// MaxHandshakesOr returns the bound on connections in their handshake.
+func (c *ListenConfig) MaxHandshakesOr() int { return positive(c.MaxHandshakes, DefaultMaxHandshakes) }
+
+// FrameTimeoutOr returns the frame timeout; 0 for none.
+func (c *ListenConfig) FrameTimeoutOr() time.Duration {
+	if c.FrameTimeout < 0 {
+		return 0
+	}
+	return positive(c.FrameTimeout, DefaultFrameTimeout)
+}
 
 // HandshakeOr returns the handshake bound.
 func HandshakeOr(d time.Duration) time.Duration { return positive(d, DefaultHandshakeTimeout) }

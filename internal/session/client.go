@@ -94,7 +94,7 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 	c.credMsgs, c.credBytes = c.winMsgs, c.winBytes
 	c.r = newFrameReader(withPoll(conn), driver.MaxSizeOr(cfg.MaxSize))
 	c.w = newFrameWriter(conn, int(c.winBytes)+int(c.winMsgs)*wire.HeaderSize+directMin, 0,
-		func(err error) { c.fail(peerGone(err)) })
+		func(err error) { c.fail(peerGone(err)) }, nil)
 	c.alloc = func(n int) []byte { return make([]byte, n) }
 	c.wg.Add(1)
 	go c.background()

@@ -44,6 +44,9 @@ type frameReader struct {
 	dst     []byte // the payload's buffer so far: len(dst) <= want
 	dstN    int    // bytes of it filled
 	want    int    // the payload's length
+
+	got     uint64 // bytes read from src, ever: progress, for a frame timeout
+	waiting func() // if set, called before a read that waits for the rest of a frame
 }
 
 func newFrameReader(src io.Reader, max uint32) *frameReader {
@@ -102,7 +105,11 @@ func (f *frameReader) readPayload(alloc func(n int) []byte) error {
 			}
 			continue
 		}
+		if f.waiting != nil {
+			f.waiting()
+		}
 		n, err := f.src.Read(f.dst[f.dstN:])
+		f.got += uint64(n)
 		f.dstN += n
 		if err != nil && f.dstN < f.want {
 			return eofIsUnexpected(err)
@@ -133,7 +140,11 @@ func (f *frameReader) fill(n int) error {
 		end = f.r + n // no read-ahead: payloads go straight to their destination
 	}
 	for f.w-f.r < n {
+		if f.waiting != nil && f.mid() {
+			f.waiting()
+		}
 		m, err := f.src.Read(f.buf[f.w:end])
+		f.got += uint64(m)
 		f.w += m
 		if err != nil {
 			if f.w-f.r >= n {
@@ -147,6 +158,9 @@ func (f *frameReader) fill(n int) error {
 	}
 	return nil
 }
+
+// mid reports whether a frame has begun and not been read whole.
+func (f *frameReader) mid() bool { return f.haveHdr || f.w > f.r }
 
 // buffered reports whether unread bytes are already in memory (in the
 // stream itself, for a CheapReader).

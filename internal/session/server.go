@@ -1,6 +1,7 @@
 package session
 
 import (
+	"container/list"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,11 +34,13 @@ type Server struct {
 	cfg    *driver.ListenConfig
 	peerOf PeerFunc
 	log    *slog.Logger
-	slots  chan struct{} // one per open connection
+	slots  chan struct{} // one per admitted connection
 
 	mu     sync.Mutex
 	conns  map[net.Conn]*serverConn // nil while handshaking
-	users  map[int]int              // connections per UID, for MaxConnsPerUser
+	users  map[int]int              // admitted connections per UID, for MaxConnsPerUser
+	shakes list.List                // connections in their handshake, oldest first
+	shake  map[net.Conn]*list.Element
 	closed bool
 	wg     sync.WaitGroup
 
@@ -49,7 +52,8 @@ type Server struct {
 // (peers unknown).
 func Serve(ln net.Listener, loop *dispatch.Loop, cfg *driver.ListenConfig, peerOf PeerFunc) *Server {
 	s := &Server{ln: ln, loop: loop, name: cfg.Name, cfg: cfg, peerOf: peerOf,
-		log: driver.LoggerOr(cfg.Logger), slots: make(chan struct{}, cfg.MaxConnsOr()), conns: make(map[net.Conn]*serverConn), users: make(map[int]int)}
+		log: driver.LoggerOr(cfg.Logger), slots: make(chan struct{}, cfg.MaxConnsOr()), conns: make(map[net.Conn]*serverConn), users: make(map[int]int),
+		shake: make(map[net.Conn]*list.Element)}
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s
@@ -74,18 +78,11 @@ func (s *Server) acceptLoop() {
 			continue
 		}
 		delay = 0
-		select {
-		case s.slots <- struct{}{}:
-		default:
-			s.loop.CountError(stats.KindBusy)
-			s.refuse(c, wire.StatusBusy, "too many connections")
-			continue
-		}
 		if !s.track(c, nil) {
 			c.Close()
-			<-s.slots
 			return
 		}
+		s.startShake(c)
 		s.wg.Add(1)
 		go s.handshake(c)
 	}
@@ -111,13 +108,43 @@ func (s *Server) refuse(c net.Conn, st wire.Status, reason string) {
 	c.Close()
 }
 
+// startShake counts c among the connections in their handshake. Past
+// MaxHandshakes the oldest of them is closed to make room: a flood of
+// connections that never finish their handshake (bare connects, or a
+// Hello sent a byte at a time) then only displaces itself, while a client
+// whose handshake takes a round trip is through long before its turn to
+// be displaced comes. Admitted connections never lose their place to it.
+func (s *Server) startShake(c net.Conn) {
+	s.mu.Lock()
+	s.shake[c] = s.shakes.PushBack(c)
+	var oldest net.Conn
+	if s.shakes.Len() > s.cfg.MaxHandshakesOr() {
+		oldest = s.shakes.Remove(s.shakes.Front()).(net.Conn)
+		delete(s.shake, oldest)
+	}
+	s.mu.Unlock()
+	if oldest != nil {
+		s.loop.CountError(stats.KindBusy)
+		s.log.Info("postbox: handshake displaced by a newer connection", "endpoint", s.name, "limit", s.cfg.MaxHandshakesOr())
+		oldest.Close()
+	}
+}
+
+// endShake forgets c as handshaking, if it still is.
+func (s *Server) endShake(c net.Conn) {
+	s.mu.Lock()
+	if e, ok := s.shake[c]; ok {
+		s.shakes.Remove(e)
+		delete(s.shake, c)
+	}
+	s.mu.Unlock()
+}
+
 // handshake admits one connection, then serves it.
 func (s *Server) handshake(c net.Conn) {
 	defer s.wg.Done()
-	release := func() {
-		s.untrack(c)
-		<-s.slots
-	}
+	defer s.endShake(c)
+	release := func() { s.untrack(c) }
 	c.SetDeadline(time.Now().Add(driver.HandshakeOr(s.cfg.HandshakeTimeout)))
 	peer, st, reason := s.identify(c)
 	if st != wire.StatusOK {
@@ -127,7 +154,6 @@ func (s *Server) handshake(c net.Conn) {
 		release()
 		return
 	}
-	defer s.leaveUser(peer.UID)
 	hello, err := wire.ReadHello(c)
 	if err != nil {
 		s.log.Debug("postbox: handshake failed", "endpoint", s.name, "err", err)
@@ -137,12 +163,20 @@ func (s *Server) handshake(c net.Conn) {
 		return
 	}
 	st, reason = s.admit(&peer, hello)
+	if st == wire.StatusOK {
+		st, reason = s.takeSlot(peer.UID)
+	}
 	if st != wire.StatusOK {
 		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
 		s.loop.CountError(refusalKind[st])
 		s.refuse(c, st, reason)
 		release()
 		return
+	}
+	defer s.leaveUser(peer.UID)
+	release = func() {
+		s.untrack(c)
+		<-s.slots
 	}
 	conn, peer, err := s.welcome(c, hello, peer)
 	if err != nil {
@@ -153,6 +187,7 @@ func (s *Server) handshake(c net.Conn) {
 		return
 	}
 	sc := s.newConn(conn, peer, hello)
+	s.endShake(c)
 	if !s.track(c, sc) {
 		sc.end(fmt.Errorf("%w: endpoint closing", transport.ErrPeerGone))
 		sc.w.close()
@@ -196,9 +231,7 @@ func (s *Server) welcome(c net.Conn, hello *wire.Hello, peer transport.Peer) (ne
 }
 
 // identify learns who is at the other end of c and applies the access
-// policy, before reading anything from it, so that a refused peer holds no
-// slot; then it holds a place for the peer in its user's quota (leaveUser
-// gives it back).
+// policy, before reading anything from it.
 func (s *Server) identify(c net.Conn) (transport.Peer, wire.Status, string) {
 	peer := transport.UnknownPeer("")
 	if s.peerOf != nil {
@@ -213,10 +246,22 @@ func (s *Server) identify(c net.Conn) (transport.Peer, wire.Status, string) {
 			return peer, wire.StatusDenied, err.Error()
 		}
 	}
-	if !s.enterUser(peer.UID) {
-		return peer, wire.StatusBusy, fmt.Sprintf("too many connections from uid %d", peer.UID)
-	}
 	return peer, wire.StatusOK, ""
+}
+
+// takeSlot holds a place for an admitted connection among MaxConns and in
+// its user's quota; the caller gives them back (<-s.slots, leaveUser).
+func (s *Server) takeSlot(uid int) (wire.Status, string) {
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		return wire.StatusBusy, "too many connections"
+	}
+	if !s.enterUser(uid) {
+		<-s.slots
+		return wire.StatusBusy, fmt.Sprintf("too many connections from uid %d", uid)
+	}
+	return wire.StatusOK, ""
 }
 
 // enterUser counts a connection against uid's quota, unless it is full.

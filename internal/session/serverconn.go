@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,12 @@ type serverConn struct {
 	winBytes int64
 	lastBuf  *[]byte // the buffer the reader's alloc handed out last
 	alloc    func(int) []byte
+	partial  int64 // bytes allocated for the frame being read (the reader's)
+
+	// The frame timeout (the reader's): see waitFrame.
+	frameTimeout time.Duration
+	frameArmed   bool
+	frameMark    uint64 // bytes read when the deadline was set
 
 	queued   atomic.Int64  // payload bytes delivered and not yet answered
 	more     atomic.Bool   // the reader holds input beyond the frame it handles: batch writes
@@ -53,10 +60,17 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 	sc := &serverConn{srv: s, conn: c, peerMax: h.MaxSize,
 		winMsgs: int64(s.cfg.QueueLenOr()), winBytes: s.cfg.QueueBytesOr()}
 	sc.src = s.loop.Attach(peer, sc, s.cfg.QueueLenOr())
+	sc.src.OnEvict(sc.evict)
 	sc.r = newFrameReader(withPoll(c), driver.MaxSizeOr(s.cfg.MaxSize))
-	limit := int(2*sc.winBytes) + 1<<20
-	sc.w = newFrameWriter(c, limit, DefaultStallTimeout, func(err error) { sc.end(err) })
+	sc.frameTimeout = s.cfg.FrameTimeoutOr()
+	if sc.frameTimeout > 0 {
+		sc.r.waiting = sc.waitFrame
+	}
+	sc.w = newFrameWriter(c, answerLimit(sc.winBytes, h.MaxSize), DefaultStallTimeout,
+		func(err error) { sc.end(err) }, func(n int64) { sc.src.Hold(n, true) })
 	sc.alloc = func(n int) []byte {
+		sc.src.Hold(int64(n)-sc.partial, true) // a frame still arriving; the old buffer is dropped
+		sc.partial = int64(n)
 		if !s.cfg.ReuseBuffers {
 			return make([]byte, n) // the handler's to keep
 		}
@@ -64,6 +78,60 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 		return *sc.lastBuf
 	}
 	return sc
+}
+
+// answerLimit bounds the bytes of answers a connection's peer may leave
+// unread: as many as its credit lets it queue, and never less than one
+// maximal answer. Past it the connection ends (ErrLimit): see
+// docs/PROTOCOL.md, "Memory".
+func answerLimit(credit int64, peerMax uint32) int {
+	return int(max(credit, int64(peerMax))) + directMin
+}
+
+// arrived is called once a frame is read whole: its bytes are no longer
+// held for a peer that may not finish, and n of them are the message's.
+func (sc *serverConn) arrived() (n int64) {
+	n, sc.partial = sc.partial, 0
+	sc.src.Unstick(n)
+	return n
+}
+
+// waitFrame runs before the reader waits for more of a frame it has begun:
+// the rest must start arriving within the frame timeout (see readLoop).
+// The deadline stays set once the frame is whole; a timeout between frames
+// just clears it.
+func (sc *serverConn) waitFrame() {
+	if sc.frameArmed {
+		return
+	}
+	sc.frameArmed, sc.frameMark = true, sc.r.got
+	sc.conn.SetReadDeadline(time.Now().Add(sc.frameTimeout))
+}
+
+// isTimeout reports whether a read failed at its deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// errFrameStalled ends a connection whose frame stopped arriving.
+var errFrameStalled = errors.New("a frame stopped arriving")
+
+// timedOut decides on a read that hit the frame deadline: nil to read on
+// (between frames, or the frame made progress), else the error that ends
+// the connection.
+func (sc *serverConn) timedOut() error {
+	sc.frameArmed = false
+	switch {
+	case !sc.r.mid():
+		sc.conn.SetReadDeadline(time.Time{})
+		return nil
+	case sc.r.got != sc.frameMark:
+		sc.waitFrame()
+		return nil
+	}
+	return fmt.Errorf("%w: %w: no byte of a %s frame for %v (%d of %d payload bytes arrived)",
+		transport.ErrProtocol, errFrameStalled, sc.r.hdr.Kind, sc.frameTimeout, sc.r.dstN, sc.r.want)
 }
 
 // inlineGrace is how long a handler may run inline in the reader before
@@ -127,10 +195,19 @@ func (sc *serverConn) readLoop(gen uint64) {
 	for {
 		sc.lastBuf = nil
 		h, p, err := sc.r.next(sc.alloc)
+		if err != nil && sc.frameArmed && isTimeout(err) {
+			if err = sc.timedOut(); err == nil {
+				continue // the frame resumes where it stopped
+			}
+		}
 		if err != nil {
 			bufpool.Put(sc.lastBuf)
+			sc.src.Hold(-sc.arrived(), false)
 			sc.fail(err, &h)
 			return
+		}
+		if n := sc.arrived(); h.Kind != wire.KindSend && h.Kind != wire.KindPost {
+			sc.src.Hold(-n, false) // read, acted on, dropped
 		}
 		if err := sc.handle(rd, &h, p); err != nil {
 			if err != errTakenOver {
@@ -175,6 +252,7 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	}
 	if sc.queued.Add(int64(len(p))) > sc.winBytes {
 		sc.queued.Add(-int64(len(p)))
+		sc.src.Hold(-int64(len(p)), false)
 		bufpool.Put(buf)
 		dispatch.Free(r)
 		return fmt.Errorf("%w: sender exceeded its byte credit", transport.ErrProtocol)
@@ -201,6 +279,7 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	sc.mu.Unlock()
 	if err != nil {
 		sc.queued.Add(-int64(len(p)))
+		sc.src.Hold(-int64(len(p)), false)
 		if post {
 			sc.accepted.Add(^uint64(0))
 		}
@@ -246,11 +325,20 @@ func (sc *serverConn) drainNotice() {
 }
 
 // Respond implements dispatch.Responder.
+//
+// A Send's bytes count against its sender's credit, and the endpoint's
+// memory, until its answer is queued for writing — or, for a large one
+// written straight from the handler's slice, written — so a sender that
+// does not read its answers runs out of credit instead of the endpoint
+// running out of memory.
 func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
+	if r.IsSend() {
+		sc.answer(r, rep, err)
+	}
 	sc.queued.Add(-int64(r.Size))
+	sc.src.Hold(-int64(r.Size), false)
 	switch {
 	case r.IsSend():
-		sc.answer(r, rep, err)
 	case err == transport.ErrClosed:
 		// Dropped unhandled by a closing endpoint: credit would tell the
 		// sender it was handled. It stays unconfirmed (lost) there.
@@ -353,6 +441,9 @@ func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 // it is the sender's fault.
 func (sc *serverConn) fail(err error, h *wire.Header) {
 	switch {
+	case errors.Is(err, errFrameStalled):
+		sc.src.CountError(stats.KindStalled)
+		sc.goaway(transport.CodeProtocol, err.Error())
 	case errors.Is(err, transport.ErrTooLarge):
 		sc.src.CountError(stats.KindTooLarge)
 		sc.goaway(transport.CodeTooLarge, err.Error())
@@ -382,6 +473,20 @@ func (sc *serverConn) goaway(code transport.Code, reason string) {
 	sc.w.settle(goawayGrace)
 	sc.end(fmt.Errorf("%w: %s", transport.ErrPeerGone, reason))
 }
+
+// evict ends a connection whose peer holds the endpoint's memory without
+// reading: it is told why, if it takes the goaway within evictGrace, and
+// not waited for.
+func (sc *serverConn) evict(reason string) {
+	reason = reason[:min(len(reason), maxErrorText)]
+	sc.conn.SetWriteDeadline(time.Now().Add(evictGrace))
+	sc.w.last(&wire.Header{Kind: wire.KindGoaway, ID: uint32(transport.CodeQueueFull)}, []byte(reason))
+	sc.srv.log.Info("postbox: connection ended", "endpoint", sc.srv.name, "pid", sc.src.Peer().PID, "uid", sc.src.Peer().UID, "reason", reason)
+	sc.end(fmt.Errorf("%w: %s", transport.ErrPeerGone, reason))
+}
+
+// evictGrace is how long an evicted connection's goaway may take to write.
+const evictGrace = 10 * time.Millisecond
 
 // end closes the connection: the loop stops taking its messages and cancels
 // its running Send. Accepted Posts are still handled.

@@ -16,6 +16,10 @@ import (
 // the caller's slice (writev) instead of being copied into the buffer.
 const directMin = 64 << 10
 
+// keepMax is the largest buffer kept for reuse once written: one that grew
+// for a burst goes back to the garbage collector instead.
+const keepMax = 256 << 10
+
 // TryWriter is implemented by streams that can take a whole frame at once
 // without blocking, or refuse it, such as a shared-memory ring.
 type TryWriter interface {
@@ -38,6 +42,7 @@ type frameWriter struct {
 	onFail func(error)
 	limit  int           // most bytes that may wait; beyond it the peer is not reading
 	stall  time.Duration // the flusher's write deadline; 0 for none
+	hold   func(int64)   // told of every change in the bytes waiting (budget); may be nil
 
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when writing becomes false
@@ -47,6 +52,7 @@ type frameWriter struct {
 	buf     []byte
 	spare   []byte
 	writing bool
+	pending int // bytes queued or being written: len(buf) plus what a write under way took
 	err     error
 	sealed  bool // a last frame is queued: nothing may follow it
 
@@ -55,8 +61,8 @@ type frameWriter struct {
 	wg   sync.WaitGroup
 }
 
-func newFrameWriter(dst io.Writer, limit int, stall time.Duration, onFail func(error)) *frameWriter {
-	w := &frameWriter{dst: dst, onFail: onFail, limit: limit, stall: stall,
+func newFrameWriter(dst io.Writer, limit int, stall time.Duration, onFail func(error), hold func(int64)) *frameWriter {
+	w := &frameWriter{dst: dst, onFail: onFail, limit: limit, stall: stall, hold: hold,
 		kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	w.try, _ = dst.(TryWriter)
 	w.idle.L = &w.mu
@@ -76,6 +82,10 @@ func (w *frameWriter) close() {
 	}
 	w.mu.Unlock()
 	w.wg.Wait()
+	w.mu.Lock()
+	w.count(-len(w.buf)) // discarded
+	w.buf = w.buf[:0]
+	w.mu.Unlock()
 }
 
 // errSealed refuses frames after the last one.
@@ -104,9 +114,9 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal bool) error 
 		return err
 	}
 	w.sealed = seal
-	if len(w.buf) > w.limit {
+	if size := wire.HeaderSize + len(payload); w.pending+size > w.limit && !seal {
 		w.mu.Unlock()
-		err := fmt.Errorf("%w: %d bytes wait to be written: the peer is not reading", transport.ErrLimit, len(w.buf))
+		err := fmt.Errorf("%w: %d bytes wait to be written, %d more would pass the bound of %d: the peer is not reading", transport.ErrLimit, w.pending, size, w.limit)
 		w.fail(err)
 		return err
 	}
@@ -114,9 +124,11 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal bool) error 
 		return w.tryFrame(h, payload, now)
 	}
 	n := len(w.buf)
-	w.buf = append(w.buf, make([]byte, wire.HeaderSize)...)
+	w.grow(wire.HeaderSize + len(payload))
+	w.buf = w.buf[:n+wire.HeaderSize]
 	h.Put(w.buf[n:])
 	w.buf = append(w.buf, payload...)
+	w.count(wire.HeaderSize + len(payload))
 	if w.writing {
 		w.mu.Unlock()
 		return nil
@@ -148,7 +160,9 @@ func (w *frameWriter) tryFrame(h *wire.Header, payload []byte, now bool) error {
 	}
 	w.mu.Lock()
 	if !ok {
+		w.grow(len(w.hdr) + len(payload))
 		w.buf = append(append(w.buf, w.hdr[:]...), payload...)
+		w.count(len(w.hdr) + len(payload))
 	}
 	if now && len(w.buf) > 0 {
 		w.mu.Unlock()
@@ -188,25 +202,42 @@ func (w *frameWriter) settle(d time.Duration) {
 // direct writes a large frame from the caller's slice, after whatever is
 // already queued, without copying the payload.
 func (w *frameWriter) direct(h *wire.Header, payload []byte) error {
+	size := wire.HeaderSize + len(payload)
 	w.mu.Lock()
+	if err := w.refusal(); err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	if w.pending+size > w.limit {
+		w.mu.Unlock()
+		err := fmt.Errorf("%w: %d bytes wait to be written, %d more would pass the bound of %d: the peer is not reading", transport.ErrLimit, w.pending, size, w.limit)
+		w.fail(err)
+		return err
+	}
+	w.count(size) // the caller's slice is held until the peer reads it
 	for w.writing && w.err == nil {
 		w.idle.Wait()
 	}
 	if err := w.refusal(); err != nil {
+		w.count(-size)
 		w.mu.Unlock()
 		return err
 	}
 	w.writing = true
 	pending := w.buf
 	w.buf = w.spare[:0]
+	w.spare = nil
 	w.mu.Unlock()
 	h.Put(w.hdr[:])
 	w.vec = [3][]byte{pending, w.hdr[:], payload}
 	w.bufs = w.vec[:]
+	w.stallDeadline(true) // a peer that does not read cannot hold the caller for ever
 	_, err := w.bufs.WriteTo(w.dst)
+	w.stallDeadline(false)
 	w.vec, w.bufs = [3][]byte{}, nil
 	w.mu.Lock()
-	w.spare = pending[:0]
+	w.count(-len(pending) - size)
+	w.recycle(pending)
 	w.mu.Unlock()
 	if err != nil {
 		w.fail(err)
@@ -232,10 +263,12 @@ func (w *frameWriter) flush() error {
 	for len(w.buf) > 0 && w.err == nil {
 		out := w.buf
 		w.buf = w.spare[:0]
+		w.spare = nil
 		w.mu.Unlock()
 		_, err := w.dst.Write(out)
 		w.mu.Lock()
-		w.spare = out[:0]
+		w.count(-len(out))
+		w.recycle(out)
 		if err != nil {
 			w.mu.Unlock()
 			w.fail(err)
@@ -249,19 +282,67 @@ func (w *frameWriter) flush() error {
 	return err
 }
 
+// grow makes room in w.buf for n more bytes: doubling, but never past
+// what the bound lets wait, so the buffer holds no more than its limit.
+// w.mu is held.
+func (w *frameWriter) grow(n int) {
+	need := len(w.buf) + n
+	if need <= cap(w.buf) {
+		return
+	}
+	size := max(need, min(2*cap(w.buf), w.limit-(w.pending-len(w.buf))), 4<<10)
+	b := make([]byte, len(w.buf), size)
+	copy(b, w.buf)
+	w.buf = b
+}
+
+// count adds n to the bytes waiting, telling the budget. w.mu is held.
+func (w *frameWriter) count(n int) {
+	w.pending += n
+	if w.hold != nil && n != 0 {
+		w.hold(int64(n))
+	}
+}
+
+// recycle keeps a written buffer for the next batch unless it grew for a
+// burst or one is kept already. w.mu is held.
+func (w *frameWriter) recycle(b []byte) {
+	if cap(b) <= keepMax && cap(b) > cap(w.spare) && w.err == nil {
+		w.spare = b[:0]
+	}
+}
+
 // fail makes err sticky, releases the writing role and reports it once.
+// The frames still queued are dropped (a write under way releases its own
+// when it returns).
 func (w *frameWriter) fail(err error) {
 	w.mu.Lock()
 	first := w.err == nil
 	if first {
 		w.err = err
 	}
+	w.count(-len(w.buf))
+	w.buf, w.spare = nil, nil
 	w.writing = false
 	w.idle.Broadcast()
 	w.mu.Unlock()
 	if first && w.onFail != nil {
 		w.onFail(err)
 	}
+}
+
+// stallDeadline sets (on) or clears the stall timeout on the stream, if it
+// has deadlines, around a write that may wait on the peer.
+func (w *frameWriter) stallDeadline(on bool) {
+	d, ok := w.dst.(interface{ SetWriteDeadline(time.Time) error })
+	if !ok || w.stall <= 0 {
+		return
+	}
+	var t time.Time
+	if on {
+		t = time.Now().Add(w.stall)
+	}
+	d.SetWriteDeadline(t)
 }
 
 func (w *frameWriter) flusher() {
@@ -279,13 +360,8 @@ func (w *frameWriter) flusher() {
 		}
 		w.writing = true
 		w.mu.Unlock()
-		d, ok := w.dst.(interface{ SetWriteDeadline(time.Time) error })
-		if ok && w.stall > 0 {
-			d.SetWriteDeadline(time.Now().Add(w.stall))
-			w.flush()
-			d.SetWriteDeadline(time.Time{})
-		} else {
-			w.flush()
-		}
+		w.stallDeadline(true)
+		w.flush()
+		w.stallDeadline(false)
 	}
 }

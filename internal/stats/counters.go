@@ -95,7 +95,9 @@ type Counts struct {
 	// Errors counts errors by kind: "handler", "panic", "timeout",
 	// "canceled", "too_large", "denied", "closed", "no_endpoint",
 	// "queue_full", "protocol", "refused", "dropped", "handshake",
-	// "busy". Kinds that never happened are absent.
+	// "busy", "memory" (ended to stay within the memory budget),
+	// "stalled" (a frame stopped arriving). Kinds that never happened are
+	// absent.
 	Errors map[string]uint64 `json:"errors,omitempty"`
 	// Latency is the distribution of handling times: from the handler's
 	// start to its return.

@@ -23,11 +23,13 @@ const (
 	KindDropped    Kind = 12                             // an accepted Post was never handled: the endpoint closed
 	KindHandshake  Kind = 13                             // a connection failed its handshake
 	KindBusy       Kind = 14                             // a connection was refused: too many connections
-	numKinds            = 15
+	KindMemory     Kind = 15                             // a connection was ended to keep the endpoint within its memory budget
+	KindStalled    Kind = 16                             // a connection was ended: a frame stopped arriving
+	numKinds            = 17
 )
 
 var kindNames = [numKinds]string{"", "handler", "panic", "timeout", "canceled", "too_large", "denied",
-	"closed", "no_endpoint", "queue_full", "protocol", "refused", "dropped", "handshake", "busy"}
+	"closed", "no_endpoint", "queue_full", "protocol", "refused", "dropped", "handshake", "busy", "memory", "stalled"}
 
 // String is the kind's name, as used in Counts.Errors and in the
 // Prometheus label kind="…".

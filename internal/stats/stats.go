@@ -30,6 +30,13 @@ type Endpoint struct {
 	// Draining is set once Shutdown has stopped accepting: the name is
 	// free for a successor and new messages are refused.
 	Draining bool `json:"draining,omitempty"`
+	// Held is the memory the connections hold now (bytes of messages
+	// received and not yet answered, answers not yet written, frames
+	// still arriving); HeldPeak the most they held; MaxMemory the budget
+	// (0: none).
+	Held      int64 `json:"held"`
+	HeldPeak  int64 `json:"held_peak"`
+	MaxMemory int64 `json:"max_memory"`
 }
 
 // Conn is a snapshot of one open connection.
@@ -42,4 +49,6 @@ type Conn struct {
 	// QueuePeak the most that ever waited.
 	Queued    int `json:"queued"`
 	QueuePeak int `json:"queue_peak"`
+	// Held is the memory the connection holds now, as in Endpoint.
+	Held int64 `json:"held"`
 }

@@ -1,0 +1,116 @@
+package dispatch
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/postbox-ipc/postbox/internal/stats"
+)
+
+// The memory budget. A transport counts the bytes it holds for each
+// source with Hold: payloads received and not yet answered, answers not
+// yet written, a frame still arriving. The loop sums them over every
+// source; when the sum passes Config.MaxMemory, the source holding the
+// most stuck bytes — bytes held only because its peer does not cooperate:
+// answers it does not read, a frame it does not finish — is evicted: its
+// EvictFunc ends the connection. Bytes of messages waiting for the
+// handler are never stuck: the handler relieves them, and each
+// connection's credit already bounds them.
+
+// EvictFunc ends a source's connection because of reason. It is called in
+// a goroutine of its own, at most once per source.
+type EvictFunc func(reason string)
+
+// budget is the loop's side of the accounting.
+type budget struct {
+	limit    int64 // 0: none
+	held     atomic.Int64
+	peak     atomic.Int64
+	evicting atomic.Bool // a scan for victims is under way
+}
+
+// holding is a source's side.
+type holding struct {
+	held    atomic.Int64
+	stuck   atomic.Int64
+	evict   EvictFunc
+	evicted atomic.Bool
+}
+
+// OnEvict sets the function that ends s's connection when the budget needs
+// its memory back. A source without one is never evicted.
+func (s *Source) OnEvict(f EvictFunc) { s.hold.evict = f }
+
+// Hold counts n more bytes (fewer, when negative) that the transport
+// holds for s; stuck says they are held because the peer does not read
+// or does not finish a frame. Unstick turns stuck bytes into plain ones.
+func (s *Source) Hold(n int64, stuck bool) {
+	h := &s.hold
+	h.held.Add(n)
+	if stuck {
+		h.stuck.Add(n)
+	}
+	b := &s.loop.mem
+	total := b.held.Add(n)
+	if n <= 0 {
+		return
+	}
+	if total > b.peak.Load() {
+		b.peak.Store(total) // racy max: a peak a little low is fine for a figure
+	}
+	if b.limit > 0 && total > b.limit {
+		s.loop.overBudget(total)
+	}
+}
+
+// Unstick moves n of s's stuck bytes to plain ones: a frame that arrived
+// whole is now a message.
+func (s *Source) Unstick(n int64) { s.hold.stuck.Add(-n) }
+
+// overBudget evicts sources, most stuck bytes first, until what the
+// others hold is within the limit: the bytes of sources already evicted are
+// on their way back and not counted again. One scan runs at a time; a Hold
+// that finds one running leaves the decision to it.
+func (l *Loop) overBudget(total int64) {
+	if !l.mem.evicting.CompareAndSwap(false, true) {
+		return
+	}
+	defer l.mem.evicting.Store(false)
+	type eviction struct {
+		s    *Source
+		most int64
+	}
+	var out []eviction
+	l.mu.Lock()
+	var leaving int64 // held by sources evicted already
+	for s := range l.sources {
+		if s.hold.evicted.Load() {
+			leaving += s.hold.held.Load()
+		}
+	}
+	for total-leaving > l.mem.limit {
+		var victim *Source
+		var most int64
+		for s := range l.sources {
+			if n := s.hold.stuck.Load(); n > most && !s.detached && s.hold.evict != nil && !s.hold.evicted.Load() {
+				victim, most = s, n
+			}
+		}
+		if victim == nil {
+			break
+		}
+		victim.hold.evicted.Store(true)
+		victim.ctr.Error(stats.KindMemory)
+		leaving += victim.hold.held.Load()
+		out = append(out, eviction{victim, most})
+	}
+	l.mu.Unlock()
+	for _, e := range out {
+		reason := fmt.Sprintf("endpoint memory budget exceeded (%d of %d bytes held): this connection held %d bytes it does not read or finish", total, l.mem.limit, e.most)
+		go e.s.hold.evict(reason)
+	}
+}
+
+// Held reports the bytes the transports hold for every source now, and the
+// most they ever held.
+func (l *Loop) Held() (now, peak int64) { return l.mem.held.Load(), l.mem.peak.Load() }
