@@ -48,6 +48,20 @@ func run(t *testing.T, args ...string) (string, int) {
 	return out.String(), code
 }
 
+// expectMessage waits for the listener's line about a message: TIME KIND
+// id=ID …, as listen prints them.
+func expectMessage(t *testing.T, p *wintest.Process, id string) string {
+	t.Helper()
+	end := time.Now().Add(10 * time.Second)
+	for {
+		l := p.Line(t, time.Until(end))
+		if f := strings.SplitN(l, " ", 3); len(f) == 3 && (f[1] == "send" || f[1] == "post") && strings.HasPrefix(f[2], id) {
+			return l
+		}
+		t.Logf("child: %s", l)
+	}
+}
+
 // startListen runs "postbox listen NAME" in a child and waits until its
 // window and pipe answer.
 func startListen(t *testing.T, extra ...string) (*wintest.Process, string) {
@@ -74,7 +88,7 @@ func TestListenSendOverWindowMessage(t *testing.T) {
 	if out, code := run(t, "send", "winmsg:title="+name, "hello window", "--id", "0x4A", "--w", "3"); code != 0 {
 		t.Fatalf("send: exit %d: %s", code, out)
 	}
-	line := p.Expect(t, "id=0x4a", 10*time.Second)
+	line := expectMessage(t, p, "id=0x4a")
 	if !strings.Contains(line, "w=3 l=0 pid=-1") || !strings.Contains(line, `transport=winmsg data="hello window"`) {
 		t.Fatalf("the listener printed %q", line)
 	}
@@ -86,7 +100,7 @@ func TestPostByPID(t *testing.T) {
 	if out, code := run(t, "post", "winmsg:pid="+pid, "--id", "0x401", "--w", "7", "--l", "42"); code != 0 {
 		t.Fatalf("post: exit %d: %s", code, out)
 	}
-	if line := p.Expect(t, "id=0x401", 10*time.Second); !strings.Contains(line, "w=7 l=42") {
+	if line := expectMessage(t, p, "id=0x401"); !strings.Contains(line, "w=7 l=42") {
 		t.Fatalf("the listener printed %q", line)
 	}
 }
@@ -97,7 +111,7 @@ func TestSendOverPipeShowsSID(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != "seen" {
 		t.Fatalf("send: exit %d, output %q, want the reply text", code, out)
 	}
-	line := p.Expect(t, "id=0x4a", 10*time.Second)
+	line := expectMessage(t, p, "id=0x4a")
 	want := fmt.Sprintf("pid=%d uid=-1 sid=S-1-", os.Getpid())
 	if !strings.Contains(line, want) || !strings.Contains(line, "transport=pipe") {
 		t.Fatalf("the listener printed %q, want %q… and transport=pipe", line, want)
@@ -108,7 +122,7 @@ func TestSeedSenderToListen(t *testing.T) {
 	p, name := startListen(t)
 	sender := wintest.StartProgram(t, wintest.InteropProgram(t, "seedsender"), name, "copydata", `{"userCode":"dba","wardCode":123,"mrn":456}`)
 	sender.Expect(t, "result=", 20*time.Second)
-	line := p.Expect(t, "id=0x4a", 10*time.Second)
+	line := expectMessage(t, p, "id=0x4a")
 	if !strings.Contains(line, `data="{\"userCode\":\"dba\",\"wardCode\":123,\"mrn\":456}\x00"`) {
 		t.Fatalf("the listener printed %q, want the seed's JSON with its NUL", line)
 	}

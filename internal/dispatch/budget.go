@@ -70,7 +70,9 @@ func (s *Source) Unstick(n int64) { s.hold.stuck.Add(-n) }
 // overBudget evicts sources, most stuck bytes first, until what the
 // others hold is within the limit: the bytes of sources already evicted are
 // on their way back and not counted again. One scan runs at a time; a Hold
-// that finds one running leaves the decision to it.
+// that finds one running leaves the decision to it. A source with fewer
+// stuck bytes than a 64th of the budget (at most 256 KiB) is never a
+// victim: an answer on its way to a client that reads is not stuck.
 func (l *Loop) overBudget(total int64) {
 	if !l.mem.evicting.CompareAndSwap(false, true) {
 		return
@@ -88,9 +90,10 @@ func (l *Loop) overBudget(total int64) {
 			leaving += s.hold.held.Load()
 		}
 	}
+	floor := min(l.mem.limit/64, 256<<10) // a client reading at its pace holds less: never its victim
 	for total-leaving > l.mem.limit {
 		var victim *Source
-		var most int64
+		most := floor - 1
 		for s := range l.sources {
 			if n := s.hold.stuck.Load(); n > most && !s.detached && s.hold.evict != nil && !s.hold.evicted.Load() {
 				victim, most = s, n
