@@ -141,3 +141,42 @@ func TestUnknownPolicyNamesFail(t *testing.T) {
 		}
 	}
 }
+
+// TestOneUserCannotLockOthersOut fills a system endpoint with one user's
+// idle connections, as the reliability suite's floods do, and checks that
+// the per-user quota (MaxConns/4 by default) keeps room for another user.
+func TestOneUserCannotLockOthersOut(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the system namespace and other users' processes need root")
+	}
+	name := fmt.Sprintf("pbx-test-quota-%d", os.Getpid())
+	lc := postbox.ListenConfig{System: true, AllowAnyUser: true}
+	ep, err := lc.Listen(ctxT(t), name, postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
+		return postbox.Reply{Data: []byte(fmt.Sprintf("uid %d gid %d groups %v", m.From.UID, m.From.GID, m.From.Groups))}, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	const tries = 300
+	var admitted, refused int
+	for range tries {
+		c, err := postbox.Dial(ctxT(t), name, postbox.WithDialSystem())
+		switch {
+		case err == nil:
+			defer c.Close()
+			admitted++
+		case errors.Is(err, postbox.ErrLimit):
+			refused++
+		default:
+			t.Fatalf("connection %d: %v", admitted+refused+1, err)
+		}
+	}
+	if admitted != 256 || refused != tries-256 {
+		t.Fatalf("one user's %d connections: %d admitted, %d refused; want 256 and the rest ErrLimit", tries, admitted, refused)
+	}
+	if got := sendAsUser(t, nobody, "system:"+name, postbox.CopyData); got != "ok uid 65534 gid 65534 groups []" {
+		t.Fatalf("another user beside %d idle connections of root: %q", admitted, got)
+	}
+	t.Logf("%d of root's connections admitted, %d refused with ErrLimit; nobody was then served", admitted, refused)
+}

@@ -88,17 +88,26 @@ func printStats(e *env, st *postbox.Stats) {
 		fmtBytes(float64(st.BytesOut)), fmtDuration(st.Latency.Quantile(0.5)), fmtDuration(st.Latency.Quantile(0.99)), maxBucket(st.Latency))
 	fmt.Fprintf(w, "now       %d queued, %d running, %d connections (%d since start), %d spies\n",
 		st.Queued, st.Running, len(st.Conns), st.ConnsTotal, st.Spies)
+	fmt.Fprintf(w, "memory    %s held, peak %s, budget %s\n", fmtBytes(float64(st.Held)), fmtBytes(float64(st.HeldPeak)), fmtBudget(st.MaxMemory))
 	fmt.Fprintf(w, "errors    %s\n", fmtErrors(st.Errors))
 	if len(st.Conns) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nCONN\tPID\tUSER\tTRANSPORT\tAGE\tQUEUE\tPEAK\tSENDS\tPOSTS\tHANDLED\tERRORS")
+	fmt.Fprintln(tw, "\nCONN\tPID\tUSER\tTRANSPORT\tAGE\tQUEUE\tPEAK\tHELD\tSENDS\tPOSTS\tHANDLED\tERRORS")
 	for _, c := range st.Conns {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", c.ID, c.Peer.PID, peerUser(c.Peer), c.Peer.Transport,
-			st.Time.Sub(c.Since).Round(time.Second), c.Queued, c.QueuePeak, c.Sends, c.Posts, c.Handled, c.ErrorCount())
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\n", c.ID, c.Peer.PID, peerUser(c.Peer), c.Peer.Transport,
+			st.Time.Sub(c.Since).Round(time.Second), c.Queued, c.QueuePeak, fmtBytes(float64(c.Held)), c.Sends, c.Posts, c.Handled, c.ErrorCount())
 	}
 	tw.Flush()
+}
+
+// fmtBudget shows an endpoint's memory budget; 0 is none.
+func fmtBudget(n int64) string {
+	if n <= 0 {
+		return "none"
+	}
+	return fmtBytes(float64(n))
 }
 
 func peerUser(p postbox.Peer) string {

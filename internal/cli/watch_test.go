@@ -133,17 +133,18 @@ func TestTopAndStatsInProcess(t *testing.T) {
 		t.Fatalf("stats --json: %d %s", code, sout.String())
 	}
 	var st postbox.Stats
-	if err := json.Unmarshal([]byte(sout.String()), &st); err != nil || st.Name != "cli-top" || st.Sends == 0 || st.Handled != st.Sends {
+	if err := json.Unmarshal([]byte(sout.String()), &st); err != nil || st.Name != "cli-top" || st.Sends == 0 || st.Handled != st.Sends || st.MaxMemory != 512<<20 {
 		t.Fatalf("stats --json: %v %+v", err, st)
 	}
 	var pout syncBuffer
 	if code := Run(ctx, []string{"stats", "cli-top", "--prometheus"}, nil, &pout, &pout); code != 0 ||
-		!strings.Contains(pout.String(), `postbox_messages_handled_total{endpoint="cli-top"}`) {
+		!strings.Contains(pout.String(), `postbox_messages_handled_total{endpoint="cli-top"}`) ||
+		!strings.Contains(pout.String(), `postbox_memory_budget_bytes{endpoint="cli-top"} 5.36870912e+08`) {
 		t.Fatalf("stats --prometheus: %d\n%s", code, pout.String())
 	}
 	var tout syncBuffer
 	if code := Run(ctx, []string{"stats", "cli-top"}, nil, &tout, &tout); code != 0 || !strings.Contains(tout.String(), "handled") ||
-		!strings.Contains(tout.String(), "CONN") {
+		!strings.Contains(tout.String(), "CONN") || !strings.Contains(tout.String(), "budget 512.0MiB") {
 		t.Fatalf("stats: %d\n%s", code, tout.String())
 	}
 	if code := Run(ctx, []string{"stats", "cli-nobody-here"}, nil, &tout, &tout); code != ExitNoEndpoint {

@@ -155,7 +155,7 @@ var _ = add("IdleUnauthenticatedFlood", func(t *testing.T, s *suite) {
 		t.Skip("the transport has no byte stream to open idle connections with")
 	}
 	n := 1000
-	fg := s.record(t, "%s connections opened and left silent before their Hello (default MaxConns 1,024, HandshakeTimeout 5 s); then a legitimate client dials and sends 10 messages", count(n))
+	fg := s.record(t, "%s connections opened and left silent before their Hello (default MaxHandshakes 64: the oldest silent ones are displaced; MaxConns 1,024, HandshakeTimeout 5 s); then a legitimate client dials and sends 10 messages", count(n))
 	ep, addr := s.listen(t, postbox.HandlerFunc(echoHandler))
 	idle := make([]net.Conn, 0, n)
 	defer func() {
@@ -187,4 +187,35 @@ var _ = add("IdleUnauthenticatedFlood", func(t *testing.T, s *suite) {
 	if dial > time.Second || took[len(took)-1] > time.Second {
 		t.Errorf("not prompt: Dial %v, slowest Send %v", dial, took[len(took)-1])
 	}
+})
+
+var _ = add("HandshakesTakeNoSlot", func(t *testing.T, s *suite) {
+	raw := s.RawHandshake
+	if raw == nil {
+		raw = s.Raw
+	}
+	if raw == nil {
+		t.Skip("the transport has no byte stream to open silent connections with")
+	}
+	const limit, silent = 2, 20
+	fg := s.record(t, "MaxConns %d, MaxHandshakes %d: %d connections opened and left silent before their Hello; then %d clients must be admitted and answered, and one more refused with ErrLimit", limit, silent+8, silent, limit)
+	ep, addr := s.listen(t, postbox.HandlerFunc(echoHandler), func(lc *postbox.ListenConfig) { lc.MaxConns, lc.MaxHandshakes = limit, silent+8 })
+	for range silent {
+		c, err := raw(testCtx(t), ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	for i := range limit {
+		c := s.dial(t, addr)
+		if _, err := c.Send(testCtx(t), postbox.Message{ID: idEcho}); err != nil {
+			t.Fatalf("client %d beside %d silent connections: %v", i+1, silent, err)
+		}
+	}
+	_, err := s.dialer().Dial(testCtx(t), addr)
+	if !errors.Is(err, postbox.ErrLimit) {
+		t.Fatalf("client %d with MaxConns %d: %v, want ErrLimit", limit+1, limit, err)
+	}
+	fg.result(t, 0, "beside %d silent connections, %d clients admitted and answered; the next refused: %v", silent, limit, err)
 })
