@@ -359,4 +359,3 @@ func procStatus(key string) uint64 {
 	}
 	return 0
 }
-
