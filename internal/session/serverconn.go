@@ -66,7 +66,7 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 	if sc.frameTimeout > 0 {
 		sc.r.waiting = sc.waitFrame
 	}
-	sc.w = newFrameWriter(c, answerLimit(sc.winBytes, h.MaxSize), DefaultStallTimeout,
+	sc.w = newFrameWriter(c, answerLimit(sc.winBytes, sc.winMsgs, h.MaxSize), DefaultStallTimeout,
 		func(err error) { sc.end(err) }, func(n int64) { sc.src.Hold(n, true) })
 	sc.alloc = func(n int) []byte {
 		sc.src.Hold(int64(n)-sc.partial, true) // a frame still arriving; the old buffer is dropped
@@ -81,11 +81,12 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 }
 
 // answerLimit bounds the bytes of answers a connection's peer may leave
-// unread: as many as its credit lets it queue, and never less than one
-// maximal answer. Past it the connection ends (ErrLimit): see
-// docs/PROTOCOL.md, "Memory".
-func answerLimit(credit int64, peerMax uint32) int {
-	return int(max(credit, int64(peerMax))) + directMin
+// unread: as many bytes as its credit lets it queue, and never less than
+// one maximal answer, plus a header for every message of credit and the
+// frames that carry no answer (credit, syncack). Past it the connection
+// ends (ErrLimit): see docs/PROTOCOL.md, "Memory".
+func answerLimit(credit, msgs int64, peerMax uint32) int {
+	return int(max(credit, int64(peerMax))+msgs*wire.HeaderSize) + directMin
 }
 
 // arrived is called once a frame is read whole: its bytes are no longer
