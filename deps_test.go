@@ -38,3 +38,26 @@ func TestCoreDoesNotImportNATS(t *testing.T) {
 		t.Errorf("the core's go.mod mentions NATS:\n%s", mod)
 	}
 }
+
+// TestGoDocShowsTheTypes: the public types are types of this package, not
+// aliases of internal ones, so go doc (and pkg.go.dev) shows their fields.
+func TestGoDocShowsTheTypes(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH; it renders the documentation")
+	}
+	out, err := exec.Command(goBin, "doc", "-all", ".").Output()
+	if err != nil {
+		t.Fatalf("go doc: %v", err)
+	}
+	doc := string(out)
+	for _, want := range []string{
+		"type Message struct", "\tData []byte", "type Reply struct", "type Peer struct",
+		"type Stats struct", "\tHeld      int64", "type RemoteError struct", "\tCode    Code",
+		"type Code uint32", "type LostError struct", "type SpyFilter struct", "type Counts struct",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("go doc -all does not show %q", want)
+		}
+	}
+}
