@@ -2,7 +2,9 @@ package dispatch
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sync/atomic"
+	"time"
 
 	"github.com/postbox-ipc/postbox/internal/stats"
 )
@@ -27,6 +29,7 @@ type budget struct {
 	held     atomic.Int64
 	peak     atomic.Int64
 	evicting atomic.Bool // a scan for victims is under way
+	reclaim  *time.Timer // pending return of evicted memory to the OS; guarded by Loop.mu
 }
 
 // holding is a source's side.
@@ -35,6 +38,7 @@ type holding struct {
 	stuck   atomic.Int64
 	evict   EvictFunc
 	evicted atomic.Bool
+	reclaim atomic.Bool // return its memory to the OS when it retires
 }
 
 // OnEvict sets the function that ends s's connection when the budget needs
@@ -62,6 +66,15 @@ func (s *Source) Hold(n int64, stuck bool) {
 		s.loop.overBudget(total)
 	}
 }
+
+// Evicted reports whether the budget has ended s's connection: it was
+// told why and counted, and its end needs no other reason.
+func (s *Source) Evicted() bool { return s.hold.evicted.Load() }
+
+// Reclaim says s's connection is ending while it holds memory its peer
+// would not take (an unfinished frame, answers it does not read): once s
+// retires, the loop returns that memory to the OS. Eviction implies it.
+func (s *Source) Reclaim() { s.hold.reclaim.Store(true) }
 
 // Unstick moves n of s's stuck bytes to plain ones: a frame that arrived
 // whole is now a message.
@@ -103,6 +116,7 @@ func (l *Loop) overBudget(total int64) {
 			break
 		}
 		victim.hold.evicted.Store(true)
+		victim.hold.reclaim.Store(true)
 		victim.ctr.Error(stats.KindMemory)
 		leaving += victim.hold.held.Load()
 		out = append(out, eviction{victim, most})
@@ -111,6 +125,39 @@ func (l *Loop) overBudget(total int64) {
 	for _, e := range out {
 		reason := fmt.Sprintf("endpoint memory budget exceeded (%d of %d bytes held): this connection held %d bytes it does not read or finish", total, l.mem.limit, e.most)
 		go e.s.hold.evict(reason)
+	}
+}
+
+// reclaimDelay is how long after such a source retires its memory is
+// returned to the OS, so that the evictions of one flood share one return.
+const reclaimDelay = time.Second
+
+// reclaimSoon is called, with l.mu held, as a source retires that was
+// evicted or ended by its transport with Reclaim: the buffers it held are
+// garbage now, and a process that just passed its
+// budget should not keep them resident until the runtime's scavenger gets
+// to them (minutes, for hundreds of MiB). One return runs at a time, at
+// most once per reclaimDelay; Close stops one not yet started and waits for
+// one running.
+func (l *Loop) reclaimSoon() {
+	if l.mem.reclaim != nil || l.closed {
+		return
+	}
+	l.wg.Add(1)
+	l.mem.reclaim = time.AfterFunc(reclaimDelay, func() {
+		defer l.wg.Done()
+		debug.FreeOSMemory()
+		l.mu.Lock()
+		l.mem.reclaim = nil
+		l.mu.Unlock()
+	})
+}
+
+// stopReclaim cancels a return not yet started. l.mu is held.
+func (l *Loop) stopReclaim() {
+	if l.mem.reclaim != nil && l.mem.reclaim.Stop() {
+		l.mem.reclaim = nil
+		l.wg.Done()
 	}
 }
 

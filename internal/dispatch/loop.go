@@ -280,6 +280,7 @@ func (l *Loop) Close() {
 	}
 	l.closed = true
 	l.stop()
+	l.stopReclaim()
 	var dropped []*Request
 	for !l.ready.empty() {
 		dropped = l.dropQueue(l.ready.pop(), dropped)

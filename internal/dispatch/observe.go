@@ -69,6 +69,9 @@ func (l *Loop) retire(s *Source) {
 	s.retired = true
 	s.ctr.Fold(&l.retired)
 	delete(l.sources, s)
+	if s.hold.reclaim.Load() {
+		l.reclaimSoon()
+	}
 }
 
 // Snapshot fills st's counts, queue figures and open connections.

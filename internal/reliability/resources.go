@@ -56,3 +56,10 @@ func openFDs() int {
 }
 
 func kib(n uint64) string { return fmt.Sprintf("%.0f KiB", float64(n)/1024) }
+
+// goroutines is every goroutine's stack, for a failure that found more
+// than the baseline.
+func goroutines() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
+}

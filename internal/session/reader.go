@@ -91,6 +91,9 @@ func (f *frameReader) next(alloc func(n int) []byte) (wire.Header, []byte, error
 func (f *frameReader) readPayload(alloc func(n int) []byte) error {
 	for f.dstN < f.want {
 		if f.dstN == len(f.dst) {
+			if err := f.more(); err != nil {
+				return err
+			}
 			f.grow(alloc)
 		}
 		if f.r < f.w {
@@ -114,6 +117,20 @@ func (f *frameReader) readPayload(alloc func(n int) []byte) error {
 		if err != nil && f.dstN < f.want {
 			return eofIsUnexpected(err)
 		}
+	}
+	return nil
+}
+
+// more waits, before a full f.dst grows, until the next bytes of the
+// payload have come: a peer that stops where the buffer ends holds no more
+// than it sent. Over a CheapReader the buffer grows at once (it reads
+// nothing ahead).
+func (f *frameReader) more() error {
+	if f.cheap || f.r < f.w {
+		return nil
+	}
+	if err := f.fill(1); err != nil {
+		return eofIsUnexpected(err)
 	}
 	return nil
 }

@@ -36,6 +36,29 @@ func TestAnnouncedPayloadAllocatedAsItArrives(t *testing.T) {
 	}
 }
 
+// A peer that stops exactly where the buffer ends (here after growStep
+// bytes of a 16 MiB payload) does not make it grow: the next size is
+// allocated only once a byte beyond it has come.
+func TestFullBufferGrowsOnlyForMoreBytes(t *testing.T) {
+	const limit = 16 << 20
+	b := make([]byte, wire.HeaderSize, wire.HeaderSize+growStep)
+	(&wire.Header{Kind: wire.KindPost, Len: limit}).Put(b)
+	b = append(b, make([]byte, growStep)...)
+	var asked []int
+	alloc := func(n int) []byte { asked = append(asked, n); return make([]byte, n) }
+	_, _, err := newFrameReader(bytes.NewReader(b), limit).next(alloc)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("a payload cut short: %v, want io.ErrUnexpectedEOF", err)
+	}
+	if len(asked) != 1 || asked[0] != growStep {
+		t.Fatalf("%d of 16 MiB sent, then nothing: buffers asked for %v, want [%d]", growStep, asked, growStep)
+	}
+	_, _, err = newFrameReader(bytes.NewReader(append(b, 0)), limit).next(alloc)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || asked[len(asked)-1] != 2*growStep {
+		t.Fatalf("one byte more: err %v, buffers asked for %v, want the last %d", err, asked, 2*growStep)
+	}
+}
+
 // A payload larger than growStep arrives whole and intact through the
 // growing buffer, whatever the stream's read sizes.
 func TestLargePayloadThroughGrowingBuffer(t *testing.T) {

@@ -109,7 +109,7 @@ func (s *Server) refuse(c net.Conn, st wire.Status, reason string) {
 }
 
 // startShake counts c among the connections in their handshake. Past
-// MaxHandshakes the oldest of them is closed to make room: a flood of
+// MaxHandshakes the oldest of them is refused (status busy) to make room: a flood of
 // connections that never finish their handshake (bare connects, or a
 // Hello sent a byte at a time) then only displaces itself, while a client
 // whose handshake takes a round trip is through long before its turn to
@@ -126,7 +126,11 @@ func (s *Server) startShake(c net.Conn) {
 	if oldest != nil {
 		s.loop.CountError(stats.KindBusy)
 		s.log.Info("postbox: handshake displaced by a newer connection", "endpoint", s.name, "limit", s.cfg.MaxHandshakesOr())
-		oldest.Close()
+		s.wg.Add(1)
+		go func() { // a client that sent its Hello reads why, as ErrLimit
+			defer s.wg.Done()
+			s.refuse(oldest, wire.StatusBusy, fmt.Sprintf("too many connections in their handshake (MaxHandshakes %d)", s.cfg.MaxHandshakesOr()))
+		}()
 	}
 }
 

@@ -67,7 +67,7 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 		sc.r.waiting = sc.waitFrame
 	}
 	sc.w = newFrameWriter(c, answerLimit(sc.winBytes, sc.winMsgs, h.MaxSize), DefaultStallTimeout,
-		func(err error) { sc.end(err) }, func(n int64) { sc.src.Hold(n, true) })
+		sc.writeFailed, func(n int64) { sc.src.Hold(n, true) })
 	sc.alloc = func(n int) []byte {
 		sc.src.Hold(int64(n)-sc.partial, true) // a frame still arriving; the old buffer is dropped
 		sc.partial = int64(n)
@@ -78,6 +78,16 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 		return *sc.lastBuf
 	}
 	return sc
+}
+
+// writeFailed ends the connection when its answers cannot be written; past
+// their bound or the stall timeout (the peer does not read) the memory they
+// held is returned.
+func (sc *serverConn) writeFailed(err error) {
+	if errors.Is(err, transport.ErrLimit) || errors.Is(err, os.ErrDeadlineExceeded) {
+		sc.src.Reclaim()
+	}
+	sc.end(err)
 }
 
 // answerLimit bounds the bytes of answers a connection's peer may leave
@@ -442,8 +452,12 @@ func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 // it is the sender's fault.
 func (sc *serverConn) fail(err error, h *wire.Header) {
 	switch {
+	case sc.src.Evicted():
+		sc.end(fmt.Errorf("%w: %v", transport.ErrPeerGone, err)) // told why, and counted, already
+		return
 	case errors.Is(err, errFrameStalled):
 		sc.src.CountError(stats.KindStalled)
+		sc.src.Reclaim()
 		sc.goaway(transport.CodeProtocol, err.Error())
 	case errors.Is(err, transport.ErrTooLarge):
 		sc.src.CountError(stats.KindTooLarge)
@@ -477,11 +491,12 @@ func (sc *serverConn) goaway(code transport.Code, reason string) {
 
 // evict ends a connection whose peer holds the endpoint's memory without
 // reading: it is told why, if it takes the goaway within evictGrace, and
-// not waited for.
+// not waited for longer (it runs in a goroutine of its own).
 func (sc *serverConn) evict(reason string) {
 	reason = reason[:min(len(reason), maxErrorText)]
 	sc.conn.SetWriteDeadline(time.Now().Add(evictGrace))
 	sc.w.last(&wire.Header{Kind: wire.KindGoaway, ID: uint32(transport.CodeQueueFull)}, []byte(reason))
+	sc.w.settle(evictGrace)
 	sc.srv.log.Info("postbox: connection ended", "endpoint", sc.srv.name, "pid", sc.src.Peer().PID, "uid", sc.src.Peer().UID, "reason", reason)
 	sc.end(fmt.Errorf("%w: %s", transport.ErrPeerGone, reason))
 }
