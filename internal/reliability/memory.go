@@ -200,9 +200,9 @@ var _ = add("PartialFrames", func(t *testing.T, s *suite) {
 		defer raw.Close()
 		raw.SetDeadline(time.Now().Add(2 * time.Minute))
 		rawHandshake(t, raw, ep.Name())
-		if _, err := raw.Write(frame); err != nil {
-			t.Fatalf("writing %d bytes of a frame: %v", part, err)
-		}
+		// A write that fails means the budget ended the connection before
+		// the rest came: its goaway must be there to read all the same.
+		_, _ = raw.Write(frame)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
