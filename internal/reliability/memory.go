@@ -62,6 +62,8 @@ func (s *suite) pipeliners(t *testing.T, n int) {
 	base := rssNow()
 	resetPeakRSS()
 	var wg sync.WaitGroup
+	var raws closers
+	defer raws.close()
 	ends := make([]string, n)
 	var sent atomic.Int64
 	for i := range n {
@@ -69,7 +71,7 @@ func (s *suite) pipeliners(t *testing.T, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer raw.Close()
+		raws = append(raws, raw)
 		raw.SetDeadline(time.Now().Add(2 * time.Minute))
 		rawHandshake(t, raw, ep.Name())
 		wg.Add(1)
@@ -86,6 +88,7 @@ func (s *suite) pipeliners(t *testing.T, n int) {
 		bound = budget + int64(size) + int64(held.Errors["memory"])*bound
 	}
 	peakRSS := peakRSS()
+	raws.close() // the clients' side too: a shared-memory ring stays mapped while either side has it
 	settled := s.released(t, ep)
 	fg.result(t, 0, "%s Sends written before the endpoint ended the clients (%s); endpoint held at most %s (bound %s), RSS %s before, peak %s, %s once released; %s ended for the budget; the other client got %d answers, every one right",
 		count(int(sent.Load())), summarize(ends), mib(uint64(held.HeldPeak)), mib(uint64(bound)), mib(base), mib(peakRSS), mib(settled), count(int(held.Errors["memory"])), answered)
@@ -162,6 +165,16 @@ func (s *suite) keepAnswering(t *testing.T, good *postbox.Conn, done <-chan stru
 	}
 }
 
+// closers closes what the misbehaving clients opened, once.
+type closers []io.Closer
+
+func (cs *closers) close() {
+	for _, c := range *cs {
+		c.Close()
+	}
+	*cs = nil
+}
+
 // released waits until the endpoint holds nothing, and returns this
 // process's RSS a moment later (the runtime returns freed memory to the
 // OS in the background).
@@ -190,6 +203,8 @@ var _ = add("PartialFrames", func(t *testing.T, s *suite) {
 	frame := make([]byte, wire.HeaderSize+part)
 	(&wire.Header{Kind: wire.KindPost, ID: uint32(idEcho), Len: 16 << 20}).Put(frame)
 	var wg sync.WaitGroup
+	var raws closers
+	defer raws.close()
 	var goaways, others atomic.Int64
 	var worst atomic.Int64
 	for range n {
@@ -197,7 +212,7 @@ var _ = add("PartialFrames", func(t *testing.T, s *suite) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer raw.Close()
+		raws = append(raws, raw)
 		raw.SetDeadline(time.Now().Add(2 * time.Minute))
 		rawHandshake(t, raw, ep.Name())
 		// A write that fails means the budget ended the connection before
@@ -221,6 +236,7 @@ var _ = add("PartialFrames", func(t *testing.T, s *suite) {
 	answered := s.keepAnswering(t, good, done)
 	st := ep.Stats()
 	peak := peakRSS()
+	raws.close() // the clients' side too: a shared-memory ring stays mapped while either side has it
 	settled := s.released(t, ep)
 	fg.result(t, 0, "%d ended with a goaway (%d stalled, %d for the budget), %d otherwise, the last %s after the start; endpoint held at most %s, RSS %s before, peak %s, %s once released; the other client got %d answers, every one right",
 		goaways.Load(), st.Errors["stalled"], st.Errors["memory"], others.Load(), ms(time.Duration(worst.Load())), mib(uint64(st.HeldPeak)), mib(base), mib(peak), mib(settled), answered)
