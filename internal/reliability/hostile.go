@@ -150,13 +150,7 @@ func readUntil(t *testing.T, c io.Reader, want wire.Kind) (wire.Kind, transport.
 }
 
 var _ = add("ByteASecondHandshake", func(t *testing.T, s *suite) {
-	dial := s.RawHandshake
-	if dial == nil {
-		dial = s.Raw
-	}
-	if dial == nil {
-		t.Skip("the transport has no byte stream to trickle on")
-	}
+	dial := s.rawBeforeHello(t, "trickle on")
 	timeout := pick(s.level, 2*time.Second, driver.DefaultHandshakeTimeout, driver.DefaultHandshakeTimeout)
 	fg := s.record(t, "a client writes a valid Hello one byte a second; HandshakeTimeout %v: the endpoint must cut it off then, without a Welcome, while another client is served", timeout)
 	ep, addr := s.listen(t, postbox.HandlerFunc(echoHandler), func(lc *postbox.ListenConfig) { lc.HandshakeTimeout = timeout })

@@ -269,13 +269,7 @@ func readGoaway(c io.Reader) (wire.Kind, error) {
 }
 
 var _ = add("BareConnectFloodRepeated", func(t *testing.T, s *suite) {
-	raw := s.RawHandshake
-	if raw == nil {
-		raw = s.Raw
-	}
-	if raw == nil {
-		t.Skip("the transport has no byte stream to open bare connections with")
-	}
+	raw := s.rawBeforeHello(t, "open bare connections with")
 	rounds, n := s.count(3, 5, 20), s.count(300, 1000, 2000)
 	fg := s.record(t, "%d rounds, %s apart, of %s bare connects that never send a byte (default MaxHandshakes 64, MaxConns 1,024); an admitted client must be answered on every Send throughout, and a new client must be admitted after every round",
 		rounds, ms(time.Second), count(n))

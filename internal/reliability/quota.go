@@ -147,13 +147,7 @@ var _ = add("QuotaQueuedBytes", func(t *testing.T, s *suite) {
 })
 
 var _ = add("IdleUnauthenticatedFlood", func(t *testing.T, s *suite) {
-	raw := s.RawHandshake
-	if raw == nil {
-		raw = s.Raw
-	}
-	if raw == nil {
-		t.Skip("the transport has no byte stream to open idle connections with")
-	}
+	raw := s.rawBeforeHello(t, "open idle connections with")
 	n := 1000
 	fg := s.record(t, "%s connections opened and left silent before their Hello (default MaxHandshakes 64: the oldest silent ones are displaced; MaxConns 1,024, HandshakeTimeout 5 s); then a legitimate client dials and sends 10 messages", count(n))
 	ep, addr := s.listen(t, postbox.HandlerFunc(echoHandler))
@@ -190,13 +184,7 @@ var _ = add("IdleUnauthenticatedFlood", func(t *testing.T, s *suite) {
 })
 
 var _ = add("HandshakesTakeNoSlot", func(t *testing.T, s *suite) {
-	raw := s.RawHandshake
-	if raw == nil {
-		raw = s.Raw
-	}
-	if raw == nil {
-		t.Skip("the transport has no byte stream to open silent connections with")
-	}
+	raw := s.rawBeforeHello(t, "open silent connections with")
 	const limit, silent = 2, 20
 	fg := s.record(t, "MaxConns %d, MaxHandshakes %d: %d connections opened and left silent before their Hello; then %d clients must be admitted and answered, and one more refused with ErrLimit", limit, silent+8, silent, limit)
 	ep, addr := s.listen(t, postbox.HandlerFunc(echoHandler), func(lc *postbox.ListenConfig) { lc.MaxConns, lc.MaxHandshakes = limit, silent+8 })
@@ -219,3 +207,17 @@ var _ = add("HandshakesTakeNoSlot", func(t *testing.T, s *suite) {
 	}
 	fg.result(t, 0, "beside %d silent connections, %d clients admitted and answered; the next refused: %v", silent, limit, err)
 })
+
+// rawBeforeHello is the transport's way to open a byte stream to the
+// endpoint before any Hello (RawHandshake, else Raw), or skips t, which
+// needed one to do what.
+func (s *suite) rawBeforeHello(t *testing.T, what string) func(context.Context, *postbox.Endpoint) (net.Conn, error) {
+	t.Helper()
+	if s.RawHandshake != nil {
+		return s.RawHandshake
+	}
+	if s.Raw == nil {
+		t.Skip("the transport has no byte stream to " + what)
+	}
+	return s.Raw
+}

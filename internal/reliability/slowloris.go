@@ -17,13 +17,7 @@ import (
 // displaced) and HandshakeTimeout bound what it holds; an admitted client
 // must be answered throughout, and new clients admitted.
 var _ = add("SlowHelloFlood", func(t *testing.T, s *suite) {
-	raw := s.RawHandshake
-	if raw == nil {
-		raw = s.Raw
-	}
-	if raw == nil {
-		t.Skip("the transport has no byte stream to trickle a Hello on")
-	}
+	raw := s.rawBeforeHello(t, "trickle a Hello on")
 	n := s.count(100, 500, 1000)
 	dur := pick(s.level, 3*time.Second, 8*time.Second, 20*time.Second)
 	const attempts = 3
