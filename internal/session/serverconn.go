@@ -453,8 +453,7 @@ func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 func (sc *serverConn) fail(err error, h *wire.Header) {
 	switch {
 	case sc.src.Evicted():
-		sc.end(fmt.Errorf("%w: %v", transport.ErrPeerGone, err)) // told why, and counted, already
-		return
+		return // counted already; evict tells the peer why, then ends the connection
 	case errors.Is(err, errFrameStalled):
 		sc.src.CountError(stats.KindStalled)
 		sc.src.Reclaim()
