@@ -38,7 +38,7 @@ type holding struct {
 	stuck   atomic.Int64
 	evict   EvictFunc
 	evicted atomic.Bool
-	reclaim atomic.Bool // return its memory to the OS when it retires
+	reclaim atomic.Bool // set by Reclaim: return its memory to the OS when it retires
 }
 
 // OnEvict sets the function that ends s's connection when the budget needs
@@ -116,7 +116,6 @@ func (l *Loop) overBudget(total int64) {
 			break
 		}
 		victim.hold.evicted.Store(true)
-		victim.hold.reclaim.Store(true)
 		victim.ctr.Error(stats.KindMemory)
 		leaving += victim.hold.held.Load()
 		out = append(out, eviction{victim, most})

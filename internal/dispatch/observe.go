@@ -69,7 +69,7 @@ func (l *Loop) retire(s *Source) {
 	s.retired = true
 	s.ctr.Fold(&l.retired)
 	delete(l.sources, s)
-	if s.hold.reclaim.Load() {
+	if s.hold.evicted.Load() || s.hold.reclaim.Load() {
 		l.reclaimSoon()
 	}
 }
