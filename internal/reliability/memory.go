@@ -315,31 +315,46 @@ var _ = add("ConnectCloseCycles", func(t *testing.T, s *suite) {
 	n := s.count(1000, 10000, 30000)
 	fg := s.record(t, "%s Dial/Close cycles, one after another, while another client is answered every 100 cycles; descriptors, goroutines and the endpoint's memory must come back to their baseline", count(n))
 	ep, addr := s.listen(t, postbox.HandlerFunc(echoHandler))
-	good := s.dial(t, addr)
-	if _, err := good.Send(testCtx(t), postbox.Message{ID: idEcho}); err != nil { // whatever a first Send starts, before the baseline
+	// The baseline is the endpoint with no connection, after whatever a
+	// first connection and Send start lazily. The good client is closed
+	// before the final count: its server side may legitimately hold one
+	// goroutine more than at the start (a reader handed on by a handler that
+	// ran past the inline grace, beside the goroutine that owns the
+	// connection's end), which is not a leak of the cycles.
+	pre := measure()
+	warm := s.dial(t, addr)
+	if _, err := warm.Send(testCtx(t), postbox.Message{ID: idEcho}); err != nil {
 		t.Fatal(err)
 	}
-	base, _ := settle(measure(), 0)
+	warm.Close()
+	base, _ := settle(pre, 5*time.Second) // what a closed connection ends, gone
+
+	good := s.dial(t, addr)
 	rss0 := rssNow()
+	ctx := testCtx(t) // one for the loop: a context per cycle would be the test's own heap growth
 	start := time.Now()
 	for i := range n {
-		c, err := s.dialer().Dial(testCtx(t), addr)
+		c, err := s.dialer().Dial(ctx, addr)
 		if err != nil {
 			t.Fatalf("cycle %d: %v", i, err)
 		}
 		c.Close()
 		if i%100 == 0 {
-			if _, err := good.Send(testCtx(t), postbox.Message{ID: idEcho, L: int64(i)}); err != nil {
+			if _, err := good.Send(ctx, postbox.Message{ID: idEcho, L: int64(i)}); err != nil {
 				t.Fatalf("the other client at cycle %d: %v", i, err)
 			}
 		}
 	}
 	took := time.Since(start)
+	good.Close()
 	after, ok := settle(base, 30*time.Second)
 	held := ep.Stats().Held
 	fg.result(t, 0, "%s cycles in %s (%.0f/s); before: %s, RSS %s; after: %s, RSS %s; endpoint holds %d bytes",
 		count(n), ms(took.Round(time.Millisecond)), float64(n)/took.Seconds(), base, mib(rss0), after, mib(rssNow()), held)
-	if !ok || held != 0 {
+	// The heap after two collections: a few allocator pages of slack, no
+	// more; a connection that left anything behind would add up over the cycles.
+	const heapSlack = 4 << 20
+	if !ok || held != 0 || after.heap > base.heap+heapSlack {
 		t.Errorf("not back to the baseline: %s (was %s), endpoint holds %d bytes; goroutines:\n%s", after, base, held, goroutines())
 	}
 })
