@@ -134,14 +134,17 @@ func (s *Server) startShake(c net.Conn) {
 	}
 }
 
-// endShake forgets c as handshaking, if it still is.
-func (s *Server) endShake(c net.Conn) {
+// endShake forgets c as handshaking, if it still is, and reports whether it
+// was: false means startShake displaced it, and the displacer answers it.
+func (s *Server) endShake(c net.Conn) bool {
 	s.mu.Lock()
-	if e, ok := s.shake[c]; ok {
+	defer s.mu.Unlock()
+	e, ok := s.shake[c]
+	if ok {
 		s.shakes.Remove(e)
 		delete(s.shake, c)
 	}
-	s.mu.Unlock()
+	return ok
 }
 
 // handshake admits one connection, then serves it.
@@ -182,6 +185,14 @@ func (s *Server) handshake(c net.Conn) {
 		s.untrack(c)
 		<-s.slots
 	}
+	// Admitted: out of the handshakes a newer connection may displace,
+	// before anything is written. One displaced meanwhile is the
+	// displacer's to answer (busy) and close: a Welcome written now would
+	// race that answer on the same socket.
+	if !s.endShake(c) {
+		release()
+		return
+	}
 	conn, peer, err := s.welcome(c, hello, peer)
 	if err != nil {
 		s.log.Info("postbox: handshake failed", "endpoint", s.name, "pid", peer.PID, "err", err)
@@ -191,7 +202,6 @@ func (s *Server) handshake(c net.Conn) {
 		return
 	}
 	sc := s.newConn(conn, peer, hello)
-	s.endShake(c)
 	if !s.track(c, sc) {
 		sc.end(fmt.Errorf("%w: endpoint closing", transport.ErrPeerGone))
 		sc.w.close()
