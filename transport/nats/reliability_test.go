@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/postbox-ipc/postbox"
 	"github.com/postbox-ipc/postbox/driver/drivertest"
 	"github.com/postbox-ipc/postbox/transport/nats"
@@ -32,10 +30,7 @@ var loadTarget = func() drivertest.Target {
 }()
 
 func TestReliability(t *testing.T) {
-	// The server shares the test's process, so its heap is counted with the
-	// endpoint's; it keeps the last 10,000 closed connections for monitoring
-	// by default (about 9 MiB after ConnectCloseCycles), which is not ours.
-	s := natstest.Server(t, func(o *server.Options) { o.MaxClosedClients = 1 })
+	s := natstest.Server(t)
 	t.Setenv(serverEnv, natstest.HostPort(s))
 	drivertest.Reliability(t, loadTarget)
 }
