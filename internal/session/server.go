@@ -147,6 +147,18 @@ func (s *Server) endShake(c net.Conn) bool {
 	return ok
 }
 
+// refuseShake refuses a connection in its handshake, unless startShake
+// displaced it meanwhile: the displacer has counted and answered it then,
+// and one connection gets one answer.
+func (s *Server) refuseShake(c net.Conn, peer transport.Peer, st wire.Status, reason string) {
+	if !s.endShake(c) {
+		return
+	}
+	s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
+	s.loop.CountError(refusalKind[st])
+	s.refuse(c, st, reason)
+}
+
 // handshake admits one connection, then serves it.
 func (s *Server) handshake(c net.Conn) {
 	defer s.wg.Done()
@@ -155,9 +167,7 @@ func (s *Server) handshake(c net.Conn) {
 	c.SetDeadline(time.Now().Add(driver.HandshakeOr(s.cfg.HandshakeTimeout)))
 	peer, st, reason := s.identify(c)
 	if st != wire.StatusOK {
-		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
-		s.loop.CountError(refusalKind[st])
-		s.refuse(c, st, reason)
+		s.refuseShake(c, peer, st, reason)
 		release()
 		return
 	}
@@ -174,9 +184,7 @@ func (s *Server) handshake(c net.Conn) {
 		st, reason = s.takeSlot(peer.UID)
 	}
 	if st != wire.StatusOK {
-		s.log.Info("postbox: connection refused", "endpoint", s.name, "pid", peer.PID, "uid", peer.UID, "reason", reason)
-		s.loop.CountError(refusalKind[st])
-		s.refuse(c, st, reason)
+		s.refuseShake(c, peer, st, reason)
 		release()
 		return
 	}
