@@ -93,7 +93,7 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 	}
 	c.credMsgs, c.credBytes = c.winMsgs, c.winBytes
 	c.r = newFrameReader(withPoll(conn), driver.MaxSizeOr(cfg.MaxSize))
-	c.w = newFrameWriter(conn, int(c.winBytes)+int(c.winMsgs)*wire.HeaderSize+directMin, 0,
+	c.w = newFrameWriter(conn, sendLimit(c.winBytes, c.winMsgs), 0,
 		func(err error) { c.fail(peerGone(err)) }, nil)
 	c.alloc = func(n int) []byte { return make([]byte, n) }
 	c.wg.Add(1)
@@ -241,4 +241,14 @@ func (c *Client) fail(err error) {
 
 func peerGone(err error) error {
 	return fmt.Errorf("%w: %v", transport.ErrPeerGone, err)
+}
+
+// sendLimit bounds the bytes a Client's writer may hold. Credit bounds what
+// is neither written nor handled to one window (plus a header a message),
+// but a write under way holds its whole buffer until it returns, while the
+// receiver is already handling its first frames and handing their credit
+// back: a second window may queue behind it. Two windows, then, and room
+// for the frames that take no credit (Cancel, Sync).
+func sendLimit(credit, msgs int64) int {
+	return int(2*(credit+msgs*wire.HeaderSize)) + directMin
 }
