@@ -128,7 +128,13 @@ func benchDial(b *testing.B, dir string) *postbox.Conn {
 }
 
 // BenchmarkSend is a Send round trip with the payload echoed back.
-func BenchmarkSend(b *testing.B) {
+func BenchmarkSend(b *testing.B) { benchSend(b, false) }
+
+// BenchmarkSendRelease is BenchmarkSend giving each reply back with
+// Reply.Release: its allocations per op are the difference.
+func BenchmarkSendRelease(b *testing.B) { benchSend(b, true) }
+
+func benchSend(b *testing.B, release bool) {
 	dir := startBenchServer(b)
 	for _, size := range benchSizes {
 		b.Run(sizeName(size), func(b *testing.B) {
@@ -140,8 +146,12 @@ func BenchmarkSend(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				t := time.Now()
-				if _, err := c.Send(ctx, m); err != nil {
+				rep, err := c.Send(ctx, m)
+				if err != nil {
 					b.Fatal(err)
+				}
+				if release {
+					rep.Release()
 				}
 				lat = append(lat, time.Since(t))
 			}

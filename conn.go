@@ -107,9 +107,9 @@ func (c *Conn) Send(ctx context.Context, m Message) (Reply, error) {
 	rep, err := tc.Send(ctx, wireMsg(m))
 	if err != nil {
 		c.note(h, err)
-		return Reply(rep), opErr("send", c.addr, err)
+		return publicReply(rep), opErr("send", c.addr, err)
 	}
-	return Reply(rep), nil
+	return publicReply(rep), nil
 }
 
 // SendAsync delivers m and calls done with the outcome, exactly once
@@ -127,7 +127,7 @@ func (c *Conn) SendAsync(ctx context.Context, m Message, done func(Reply, error)
 	}
 	tc.SendAsync(ctx, wireMsg(m), func(rep transport.Reply, err error) {
 		c.note(h, err)
-		done(Reply(rep), opErr("send", c.addr, err))
+		done(publicReply(rep), opErr("send", c.addr, err))
 	})
 }
 

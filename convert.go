@@ -14,8 +14,10 @@ import (
 // types here are the same shapes, declared again so that go doc shows
 // them. Values cross in one of three ways, all without allocating:
 //
-//   - Reply, Peer, SpyFilter and SpyRecord have the same underlying types
-//     as their internal twins, so a Go conversion turns one into the other;
+//   - Peer, SpyFilter and SpyRecord have the same underlying types as
+//     their internal twins, so a Go conversion turns one into the other;
+//     Reply, whose recycled buffer is unexported here, is copied field by
+//     field (publicReply, wireReply);
 //   - a *Message handed to a Handler is the engine's *transport.Message
 //     seen through this package's type: the two structs have the same
 //     fields in the same order, which TestTypesMirrorInternal checks field
@@ -34,8 +36,20 @@ func wireMsg(m Message) transport.Message {
 func handlerFunc(h Handler) transport.HandlerFunc {
 	return func(ctx context.Context, m *transport.Message) (transport.Reply, error) {
 		rep, err := h.ServeMessage(ctx, (*Message)(unsafe.Pointer(m)))
-		return transport.Reply(rep), wireErr(err)
+		return wireReply(rep), wireErr(err)
 	}
+}
+
+// publicReply is a transport's reply as a caller gets it: its buffer goes
+// with it, for Release.
+func publicReply(r transport.Reply) Reply {
+	return Reply{Result: r.Result, Data: r.Data, buf: r.Buf}
+}
+
+// wireReply is a handler's reply as the engine writes it. A buffer it may
+// hold (a reply passed on from another Send) stays the handler's.
+func wireReply(r Reply) transport.Reply {
+	return transport.Reply{Result: r.Result, Data: r.Data}
 }
 
 // publicErr rebuilds the engine's error types as this package's.

@@ -1,5 +1,7 @@
 package postbox
 
+import "github.com/postbox-ipc/postbox/internal/bufpool"
+
 // Message numbers shared with Windows, so IDs interoperate with Win32 and
 // .NET programs: WM_COPYDATA, WM_USER and WM_APP.
 const (
@@ -28,11 +30,27 @@ type Message struct {
 
 // Reply is a handler's answer to a sent message: the window procedure's
 // LRESULT, plus optional data. The Data a caller receives in a Reply is its
-// own to keep. A handler must not change a slice it returned in a Reply:
-// the endpoint may still be writing it after ServeMessage returns.
+// own to keep, or to give back with Release. A handler must not change a
+// slice it returned in a Reply: the endpoint may still be writing it after
+// ServeMessage returns.
 type Reply struct {
 	Result int64
 	Data   []byte
+
+	buf *[]byte // the recycled buffer Data is in, if any (see Release)
+}
+
+// Release gives the buffer that holds r.Data back for a later reply to
+// reuse, as with a sync.Pool: after Release, neither r.Data nor any slice
+// of it may be used. Releasing is optional: a reply never released is
+// garbage-collected as usual, and only costs the allocation Release would
+// have saved. A copy of a Reply shares its buffer, so release only one.
+// Release sets r.Data to nil; it does nothing on a reply whose Data came
+// from elsewhere (a handler's own Reply, a transport that cannot recycle),
+// or a second time.
+func (r *Reply) Release() {
+	bufpool.Put(r.buf)
+	r.buf, r.Data = nil, nil
 }
 
 // Peer identifies who sent a message, or who a Conn is connected to:

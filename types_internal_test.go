@@ -2,6 +2,7 @@ package postbox
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/postbox-ipc/postbox/internal/stats"
@@ -46,7 +47,7 @@ func sameShape(t *testing.T, pub, in reflect.Type, path string) {
 		}
 		for i := range pub.NumField() {
 			pf, inf := pub.Field(i), in.Field(i)
-			if pf.Name != inf.Name || pf.Offset != inf.Offset || pf.Anonymous != inf.Anonymous {
+			if !sameName(pf, inf) || pf.Offset != inf.Offset || pf.Anonymous != inf.Anonymous {
 				t.Errorf("%s: field %d is %s at %d, internal %s at %d", path, i, pf.Name, pf.Offset, inf.Name, inf.Offset)
 				continue
 			}
@@ -91,4 +92,11 @@ func TestConstantsMatchInternal(t *testing.T) {
 			t.Errorf("%s = %#x, the engine's is %#x", c.name, c.pub, c.in)
 		}
 	}
+}
+
+// sameName reports whether a public field mirrors an internal one: the same
+// name, or the internal name unexported here (Reply.buf for Reply.Buf: the
+// engine's own field, hidden behind a method).
+func sameName(pub, in reflect.StructField) bool {
+	return pub.Name == in.Name || !pub.IsExported() && strings.EqualFold(pub.Name, in.Name)
 }

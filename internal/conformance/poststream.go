@@ -20,7 +20,7 @@ var _ = add("PostStreamPastTheWindow", func(t *testing.T, s *suite) {
 		handled.Add(1)
 		return postbox.Reply{}, nil
 	})
-	_, addr := s.listen(t, h, func(lc *postbox.ListenConfig) { lc.QueueBytes = window })
+	ep, addr := s.listen(t, h, func(lc *postbox.ListenConfig) { lc.QueueBytes = window })
 	c := s.dial(t, addr)
 	payload := make([]byte, 4<<10)
 	n := s.scale(3 * window / len(payload))
@@ -30,6 +30,9 @@ var _ = add("PostStreamPastTheWindow", func(t *testing.T, s *suite) {
 		}
 	}
 	if err := c.Flush(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ep.Shutdown(ctx(t)); err != nil { // Flush says accepted; Shutdown waits for the handler
 		t.Fatal(err)
 	}
 	if got := handled.Load(); got != int64(n) {

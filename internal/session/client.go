@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postbox-ipc/postbox/internal/bufpool"
 	"github.com/postbox-ipc/postbox/internal/driver"
 	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/wire"
@@ -26,6 +27,7 @@ type Client struct {
 	winBytes int64
 	closeTO  time.Duration
 	alloc    func(int) []byte
+	lastBuf  *[]byte   // the buffer alloc handed out last; owned by the reader
 	curDL    time.Time // the read deadline in force; owned by the reader
 
 	mu        sync.Mutex
@@ -95,7 +97,13 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 	c.r = newFrameReader(withPoll(conn), driver.MaxSizeOr(cfg.MaxSize))
 	c.w = newFrameWriter(conn, sendLimit(c.winBytes, c.winMsgs), 0,
 		func(err error) { c.fail(peerGone(err)) }, nil)
-	c.alloc = func(n int) []byte { return make([]byte, n) }
+	c.alloc = func(n int) []byte {
+		// A reply's caller may give its buffer back (Reply.Release): the
+		// next reply then allocates nothing. The capacity is cut to the
+		// length, so nothing of an earlier reply shows past it.
+		c.lastBuf = bufpool.Get(n)
+		return (*c.lastBuf)[:n:n]
+	}
 	c.wg.Add(1)
 	go c.background()
 	return c, nil

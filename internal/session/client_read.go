@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/postbox-ipc/postbox/internal/bufpool"
 	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/wire"
 )
@@ -127,6 +128,7 @@ func (c *Client) setReadDeadline(t time.Time) {
 // readOne reads and handles one frame. It returns only a timeout error; any
 // other error fails the connection, which completes every call.
 func (c *Client) readOne() error {
+	c.lastBuf = nil
 	h, p, err := c.r.next(c.alloc)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -155,7 +157,11 @@ func (c *Client) isDone(cl *call) bool {
 func (c *Client) handle(h *wire.Header, p []byte) error {
 	switch h.Kind {
 	case wire.KindReply:
-		return c.answer(h.Seq, transport.Reply{Result: h.W, Data: p}, nil)
+		rep := transport.Reply{Result: h.W, Data: p}
+		if len(p) > 0 {
+			rep.Buf = c.lastBuf
+		}
+		return c.answer(h.Seq, rep, nil)
 	case wire.KindError:
 		code := transport.Code(h.ID)
 		if !code.Valid() {
@@ -202,6 +208,7 @@ func (c *Client) answer(seq uint64, rep transport.Reply, err error) error {
 	if cl.abandoned {
 		c.mu.Unlock()
 		putCall(cl)
+		bufpool.Put(rep.Buf) // nobody will read it
 		return nil
 	}
 	cl.rep, cl.err = rep, err

@@ -30,6 +30,7 @@ type Message struct {
 type Reply struct {
 	Result int64
 	Data   []byte
+	Buf    *[]byte // the pooled buffer (internal/bufpool) Data is in, if any: the receiver may recycle it
 }
 
 // Peer identifies the sender of a message. Fields that a transport cannot know
