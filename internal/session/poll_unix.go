@@ -131,6 +131,10 @@ func (p *pollReader) read(fd uintptr) bool {
 	}
 }
 
+// ReadPatient reads without polling: it parks until the socket is
+// readable, as a plain Conn does.
+func (p *pollReader) ReadPatient(b []byte) (int, error) { return p.Conn.Read(b) }
+
 func (p *pollReader) opError(err error) error {
 	return &net.OpError{Op: "read", Net: p.LocalAddr().Network(), Source: p.LocalAddr(), Addr: p.RemoteAddr(), Err: err}
 }

@@ -28,6 +28,17 @@ type CheapReader interface {
 	Buffered() int
 }
 
+// patientReader is a stream that can also read without busy polling
+// (pollReader): for the rest of a large payload, which comes at the speed
+// of the sender's copy in socket-buffer-sized pieces, so parking between
+// them costs less than spinning against the sender for the two CPUs.
+type patientReader interface {
+	ReadPatient(b []byte) (int, error)
+}
+
+// patientMin is the rest of a payload from which it is read patiently.
+const patientMin = directMin
+
 // frameReader reads frames from a stream. It is resumable: a read that fails
 // with a timeout keeps what it already has, and the next call continues the
 // same frame. Only one goroutine reads at a time.
@@ -111,7 +122,7 @@ func (f *frameReader) readPayload(alloc func(n int) []byte) error {
 		if f.waiting != nil {
 			f.waiting()
 		}
-		n, err := f.src.Read(f.dst[f.dstN:])
+		n, err := f.readDirect(f.dst[f.dstN:])
 		f.got += uint64(n)
 		f.dstN += n
 		if err != nil && f.dstN < f.want {
@@ -119,6 +130,15 @@ func (f *frameReader) readPayload(alloc func(n int) []byte) error {
 		}
 	}
 	return nil
+}
+
+// readDirect reads the rest of a payload straight into b: patiently if it
+// is large and the stream can.
+func (f *frameReader) readDirect(b []byte) (int, error) {
+	if pr, ok := f.src.(patientReader); ok && len(b) >= patientMin {
+		return pr.ReadPatient(b)
+	}
+	return f.src.Read(b)
 }
 
 // more waits, before a full f.dst grows, until the next bytes of the
