@@ -343,8 +343,10 @@ func (sc *serverConn) drainNotice() {
 // does not read its answers runs out of credit instead of the endpoint
 // running out of memory.
 func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
+	buf, _ := r.Aux.(*[]byte)
 	if r.IsSend() {
-		sc.answer(r, rep, err)
+		sc.answer(r, rep, err, buf) // the answer may be the request's bytes (an echo): buf goes once it is written
+		buf = nil
 	}
 	sc.queued.Add(-int64(r.Size))
 	sc.src.Hold(-int64(r.Size), false)
@@ -356,14 +358,14 @@ func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err erro
 	default:
 		sc.returnCredit(r)
 	}
-	if p, ok := r.Aux.(*[]byte); ok {
-		bufpool.Put(p)
-	}
+	bufpool.Put(buf)
 	dispatch.Free(r)
 }
 
 // answer writes the reply or error for a Send. Its credit returns with it.
-func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error) {
+// A large reply is written from the handler's slice, never copied; buf,
+// the request's pooled buffer if any, is recycled once it is written.
+func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error, buf *[]byte) {
 	if err == nil && len(rep.Data) > int(sc.peerMax) {
 		err = fmt.Errorf("%w: reply of %d bytes, sender accepts %d", transport.ErrTooLarge, len(rep.Data), sc.peerMax)
 	}
@@ -376,10 +378,11 @@ func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error
 		text = text[:min(len(text), maxErrorText, int(sc.peerMax))]
 		h := wire.Header{Kind: wire.KindError, ID: uint32(transport.CodeOf(err)), Seq: r.Seq}
 		sc.w.frame(&h, []byte(text), sc.writeNow(r))
+		bufpool.Put(buf)
 		return
 	}
 	h := wire.Header{Kind: wire.KindReply, Seq: r.Seq, W: rep.Result}
-	sc.w.frame(&h, rep.Data, sc.writeNow(r))
+	sc.w.frameRef(&h, rep.Data, sc.writeNow(r), buf)
 }
 
 // writeNow says whether r's answer is written by the calling goroutine:

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postbox-ipc/postbox/internal/bufpool"
 	"github.com/postbox-ipc/postbox/internal/transport"
 
 	"github.com/postbox-ipc/postbox/internal/wire"
@@ -51,6 +52,10 @@ type frameWriter struct {
 	bufs    net.Buffers // vec, as WriteTo consumes it
 	buf     []byte
 	spare   []byte
+	refs    [][]byte  // queued ahead of buf: chunks of frames, and payloads written from their owners' slices (frameRef)
+	refsN   int       // bytes in refs
+	recycle []*[]byte // buffers of the payloads in refs, returned to bufpool once written
+	spareQ  [][]byte  // an emptied refs, for reuse
 	writing bool
 	pending int // bytes queued or being written: len(buf) plus what a write under way took
 	err     error
@@ -83,9 +88,20 @@ func (w *frameWriter) close() {
 	w.mu.Unlock()
 	w.wg.Wait()
 	w.mu.Lock()
-	w.count(-len(w.buf)) // discarded
+	w.drop() // discarded
 	w.buf = w.buf[:0]
 	w.mu.Unlock()
+}
+
+// queued reports whether frames wait to be written. w.mu is held.
+func (w *frameWriter) queued() bool { return len(w.buf) > 0 || len(w.refs) > 0 }
+
+// drop discards every queued frame. w.mu is held.
+func (w *frameWriter) drop() {
+	w.count(-len(w.buf) - w.refsN)
+	w.buf = w.buf[:0]
+	w.releaseRefs(w.refs, w.recycle)
+	w.refs, w.refsN, w.recycle = nil, 0, nil
 }
 
 // errSealed refuses frames after the last one.
@@ -94,23 +110,41 @@ var errSealed = fmt.Errorf("%w: the connection is closing", transport.ErrClosed)
 // frame queues one frame. With now set, the caller writes it (and whatever
 // is queued) itself if nobody else is writing; otherwise the flusher does.
 func (w *frameWriter) frame(h *wire.Header, payload []byte, now bool) error {
-	return w.put(h, payload, now, false)
+	return w.put(h, payload, now, false, false, nil)
+}
+
+// frameRef is frame for a payload its owner leaves untouched until it is
+// written (an answer): one of directMin bytes or more is then queued by
+// reference, not copied, and written from its own slice in the same write
+// as the frames around it. buf, if not nil, is the pooled buffer payload is
+// in: it goes back to bufpool once the payload is written or dropped.
+func (w *frameWriter) frameRef(h *wire.Header, payload []byte, now bool, buf *[]byte) error {
+	return w.put(h, payload, now, false, true, buf)
 }
 
 // last queues a final frame (a goaway) and writes it: frames queued after
 // it are refused, so it is the last thing the peer reads.
 func (w *frameWriter) last(h *wire.Header, payload []byte) error {
-	return w.put(h, payload, true, true)
+	return w.put(h, payload, true, true, false, nil)
 }
 
-func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal bool) error {
+func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal, ref bool, buf *[]byte) error {
 	h.Len = uint32(len(payload))
 	if now && !seal && len(payload) >= directMin {
-		return w.direct(h, payload)
+		err := w.direct(h, payload)
+		bufpool.Put(buf)
+		return err
+	}
+	ref = ref && len(payload) >= directMin && w.try == nil
+	if !ref {
+		defer bufpool.Put(buf) // copied, or refused, by the time put returns
 	}
 	w.mu.Lock()
 	if err := w.refusal(); err != nil {
 		w.mu.Unlock()
+		if ref {
+			bufpool.Put(buf)
+		}
 		return err
 	}
 	w.sealed = seal
@@ -118,17 +152,24 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal bool) error 
 		w.mu.Unlock()
 		err := fmt.Errorf("%w: %d bytes wait to be written, %d more would pass the bound of %d: the peer is not reading", transport.ErrLimit, w.pending, size, w.limit)
 		w.fail(err)
+		if ref {
+			bufpool.Put(buf)
+		}
 		return err
 	}
-	if w.try != nil && !w.writing && len(w.buf) == 0 {
+	if w.try != nil && !w.writing && !w.queued() {
 		return w.tryFrame(h, payload, now)
 	}
-	n := len(w.buf)
-	w.grow(wire.HeaderSize + len(payload))
-	w.buf = w.buf[:n+wire.HeaderSize]
-	h.Put(w.buf[n:])
-	w.buf = append(w.buf, payload...)
-	w.count(wire.HeaderSize + len(payload))
+	if ref {
+		w.queueRef(h, payload, buf)
+	} else {
+		n := len(w.buf)
+		w.grow(wire.HeaderSize + len(payload))
+		w.buf = w.buf[:n+wire.HeaderSize]
+		h.Put(w.buf[n:])
+		w.buf = append(w.buf, payload...)
+		w.count(wire.HeaderSize + len(payload))
+	}
 	if w.writing {
 		w.mu.Unlock()
 		return nil
@@ -144,6 +185,51 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal bool) error 
 	w.writing = true
 	w.mu.Unlock()
 	return w.flush()
+}
+
+// queueRef queues a frame whose payload is written from its own slice: the
+// header closes the chunk of frames before it, and the payload follows
+// as a segment of its own. w.mu is held.
+func (w *frameWriter) queueRef(h *wire.Header, payload []byte, buf *[]byte) {
+	n := len(w.buf)
+	w.grow(wire.HeaderSize)
+	w.buf = w.buf[:n+wire.HeaderSize]
+	h.Put(w.buf[n:])
+	if w.refs == nil {
+		w.refs, w.spareQ = w.spareQ[:0], nil
+	}
+	w.refs = append(w.refs, w.buf, payload)
+	w.refsN += len(w.buf) + len(payload)
+	w.count(wire.HeaderSize + len(payload))
+	w.buf, w.spare = w.spare[:0], nil // the chunk is the write's now: a new one starts
+	if buf != nil {
+		w.recycle = append(w.recycle, buf)
+	}
+}
+
+// take removes every queued frame, as the segments of one write, and the
+// buffers to recycle once it is written. w.mu is held.
+func (w *frameWriter) take() (segs [][]byte, n int, recycle []*[]byte) {
+	segs, n, recycle = w.refs, w.refsN, w.recycle
+	if len(w.buf) > 0 {
+		segs = append(segs, w.buf)
+		n += len(w.buf)
+		w.buf = w.spare[:0]
+		w.spare = nil
+	}
+	w.refs, w.refsN, w.recycle = nil, 0, nil
+	return segs, n, recycle
+}
+
+// releaseRefs recycles what a write of segs no longer needs. w.mu is held.
+func (w *frameWriter) releaseRefs(segs [][]byte, recycle []*[]byte) {
+	for _, b := range recycle {
+		bufpool.Put(b)
+	}
+	clear(segs[:cap(segs)]) // a direct write appended its own beyond len
+	if cap(segs) <= 64 {
+		w.spareQ = segs[:0]
+	}
 }
 
 // tryFrame writes a frame straight from the caller's slice if the stream
@@ -164,13 +250,13 @@ func (w *frameWriter) tryFrame(h *wire.Header, payload []byte, now bool) error {
 		w.buf = append(append(w.buf, w.hdr[:]...), payload...)
 		w.count(len(w.hdr) + len(payload))
 	}
-	if now && len(w.buf) > 0 {
+	if now && w.queued() {
 		w.mu.Unlock()
 		return w.flush() // ours, and whatever others queued meanwhile
 	}
 	w.writing = false
 	w.idle.Broadcast()
-	queued := len(w.buf) > 0
+	queued := w.queued()
 	w.mu.Unlock()
 	if queued {
 		select {
@@ -193,7 +279,7 @@ func (w *frameWriter) settle(d time.Duration) {
 	})
 	defer t.Stop()
 	w.mu.Lock()
-	for (w.writing || len(w.buf) > 0) && w.err == nil && !expired {
+	for (w.writing || w.queued()) && w.err == nil && !expired {
 		w.idle.Wait()
 	}
 	w.mu.Unlock()
@@ -224,20 +310,35 @@ func (w *frameWriter) direct(h *wire.Header, payload []byte) error {
 		return err
 	}
 	w.writing = true
-	pending := w.buf
-	w.buf = w.spare[:0]
-	w.spare = nil
+	var segs [][]byte
+	var recycle []*[]byte
+	pending, queuedN := w.buf, len(w.buf)
+	if len(w.refs) > 0 {
+		segs, queuedN, recycle = w.take()
+		pending = nil
+	} else {
+		w.buf = w.spare[:0]
+		w.spare = nil
+	}
 	w.mu.Unlock()
 	h.Put(w.hdr[:])
-	w.vec = [3][]byte{pending, w.hdr[:], payload}
-	w.bufs = w.vec[:]
+	if segs == nil {
+		w.vec = [3][]byte{pending, w.hdr[:], payload}
+		w.bufs = w.vec[:]
+	} else {
+		w.bufs = append(segs, w.hdr[:], payload)
+	}
 	w.stallDeadline(true) // a peer that does not read cannot hold the caller for ever
 	_, err := w.bufs.WriteTo(w.dst)
 	w.stallDeadline(false)
 	w.vec, w.bufs = [3][]byte{}, nil
 	w.mu.Lock()
-	w.count(-len(pending) - size)
-	w.recycle(pending)
+	w.count(-queuedN - size)
+	if segs != nil {
+		w.releaseRefs(segs, recycle)
+	} else {
+		w.recycleBuf(pending)
+	}
 	w.mu.Unlock()
 	if err != nil {
 		w.fail(err)
@@ -260,15 +361,20 @@ func (w *frameWriter) refusal() error {
 // flush writes until the buffer is empty. The caller has set w.writing.
 func (w *frameWriter) flush() error {
 	w.mu.Lock()
-	for len(w.buf) > 0 && w.err == nil {
-		out := w.buf
-		w.buf = w.spare[:0]
-		w.spare = nil
-		w.mu.Unlock()
-		_, err := w.dst.Write(out)
-		w.mu.Lock()
-		w.count(-len(out))
-		w.recycle(out)
+	for w.queued() && w.err == nil {
+		var err error
+		if len(w.refs) > 0 {
+			err = w.writeRefs()
+		} else {
+			out := w.buf
+			w.buf = w.spare[:0]
+			w.spare = nil
+			w.mu.Unlock()
+			_, err = w.dst.Write(out)
+			w.mu.Lock()
+			w.count(-len(out))
+			w.recycleBuf(out)
+		}
 		if err != nil {
 			w.mu.Unlock()
 			w.fail(err)
@@ -279,6 +385,19 @@ func (w *frameWriter) flush() error {
 	w.writing = false
 	w.idle.Broadcast()
 	w.mu.Unlock()
+	return err
+}
+
+// writeRefs writes everything queued in one vectored write, payloads
+// from their own slices. w.mu is held, and again on return.
+func (w *frameWriter) writeRefs() error {
+	segs, n, recycle := w.take()
+	w.mu.Unlock()
+	bufs := net.Buffers(segs)
+	_, err := bufs.WriteTo(w.dst)
+	w.mu.Lock()
+	w.count(-n)
+	w.releaseRefs(segs, recycle)
 	return err
 }
 
@@ -304,9 +423,9 @@ func (w *frameWriter) count(n int) {
 	}
 }
 
-// recycle keeps a written buffer for the next batch unless it grew for a
+// recycleBuf keeps a written buffer for the next batch unless it grew for a
 // burst or one is kept already. w.mu is held.
-func (w *frameWriter) recycle(b []byte) {
+func (w *frameWriter) recycleBuf(b []byte) {
 	if cap(b) <= keepMax && cap(b) > cap(w.spare) && w.err == nil {
 		w.spare = b[:0]
 	}
@@ -321,7 +440,7 @@ func (w *frameWriter) fail(err error) {
 	if first {
 		w.err = err
 	}
-	w.count(-len(w.buf))
+	w.drop()
 	w.buf, w.spare = nil, nil
 	w.writing = false
 	w.idle.Broadcast()
@@ -354,7 +473,7 @@ func (w *frameWriter) flusher() {
 		case <-w.kick:
 		}
 		w.mu.Lock()
-		if w.writing || len(w.buf) == 0 || w.err != nil {
+		if w.writing || !w.queued() || w.err != nil {
 			w.mu.Unlock()
 			continue
 		}
