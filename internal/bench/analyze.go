@@ -70,7 +70,7 @@ func (r *Report) goals() []Goal {
 	// request/reply (postbox-nats is in peerbench, beside nats).
 	out = append(out, r.latencyGoal(fmt.Sprintf("tcp Send p50 vs raw-tcp, %d B (tcp ≤ 1.1× raw-tcp)", size), "tcp", "raw-tcp", size, 1/1.1))
 	out = append(out, r.latencyGoal(fmt.Sprintf("postbox-nats Send p50 vs nats, %d B (≤ 1.2× nats.go)", size), "postbox-nats", "nats", size, 1/1.2))
-	return out
+	return append(out, r.dataPathGoals()...)
 }
 
 // latencyGoal: fast's p50 must be want times below slow's.

@@ -126,3 +126,35 @@ func TestParseSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestDataPathGoals(t *testing.T) {
+	r := newReport(Config{Sizes: []int{64}, Callers: []int{1}, Duration: time.Second})
+	post := func(name string, rate float64) Cell {
+		return Cell{Case: name, Mode: ModePost, Size: 64, Callers: 1, Ops: int64(rate), Seconds: 1, OpsPerSec: rate}
+	}
+	r.Cells = []Cell{post("unix", 2e6), post("shm", 3e6)}
+	r.analyze()
+	want := map[string]string{
+		"shm Post throughput vs unix, 64B":                                  GoalMet, // 1.5× ≥ 1
+		"unix Post, 64B: 5.00M msgs/s (× that rate)":                        GoalMissed,
+		"shm Post throughput vs raw-unix, 4K":                               GoalNotMeasured,
+		"unix Send p50 vs raw-unix, 1M":                                     GoalNotMeasured,
+		"shm Send 1 MiB through a zero-copy buffer vs shm Send 64 B (≤ 3×)": GoalNotMeasured,
+	}
+	seen := 0
+	for _, g := range r.Goals {
+		if w, ok := want[g.Name]; ok {
+			seen++
+			if g.Status != w {
+				t.Errorf("%s: %s (got %v), want %s", g.Name, g.Status, g.Got, w)
+			}
+		}
+	}
+	if seen != len(want) {
+		var names []string
+		for _, g := range r.Goals {
+			names = append(names, g.Name)
+		}
+		t.Fatalf("found %d of %d goals among %q", seen, len(want), names)
+	}
+}
