@@ -17,9 +17,15 @@ import (
 // the caller's slice (writev) instead of being copied into the buffer.
 const directMin = 64 << 10
 
-// keepMax is the largest buffer kept for reuse once written: one that grew
-// for a burst goes back to the garbage collector instead.
-const keepMax = 256 << 10
+// Frames are copied into chunks from bufpool, which go back to it once
+// written. A burst fills a chain of them, written in one vectored write,
+// instead of one buffer that doubles, and copies itself, as it grows: each
+// chunk is twice its predecessor, from minChunk to chunkMax, and an idle
+// writer holds none.
+const (
+	minChunk = 4 << 10
+	chunkMax = 256 << 10
+)
 
 // TryWriter is implemented by streams that can take a whole frame at once
 // without blocking, or refuse it, such as a shared-memory ring.
@@ -50,12 +56,13 @@ type frameWriter struct {
 	hdr     [wire.HeaderSize]byte
 	vec     [3][]byte   // owned by whoever holds the writing role
 	bufs    net.Buffers // vec, as WriteTo consumes it
-	buf     []byte
-	spare   []byte
-	refs    [][]byte  // queued ahead of buf: chunks of frames, and payloads written from their owners' slices (frameRef)
-	refsN   int       // bytes in refs
-	recycle []*[]byte // buffers of the payloads in refs, returned to bufpool once written
-	spareQ  [][]byte  // an emptied refs, for reuse
+	buf     []byte      // the chunk being filled
+	bufP    *[]byte     // its bufpool handle
+	nextCap int         // the size of the next chunk
+	refs    [][]byte    // queued ahead of buf: chunks of frames, and payloads written from their owners' slices (frameRef)
+	refsN   int         // bytes in refs
+	recycle []*[]byte   // buffers of the payloads in refs, returned to bufpool once written
+	spareQ  [][]byte    // an emptied refs, for reuse
 	writing bool
 	pending int // bytes queued or being written: len(buf) plus what a write under way took
 	err     error
@@ -89,7 +96,6 @@ func (w *frameWriter) close() {
 	w.wg.Wait()
 	w.mu.Lock()
 	w.drop() // discarded
-	w.buf = w.buf[:0]
 	w.mu.Unlock()
 }
 
@@ -99,7 +105,8 @@ func (w *frameWriter) queued() bool { return len(w.buf) > 0 || len(w.refs) > 0 }
 // drop discards every queued frame. w.mu is held.
 func (w *frameWriter) drop() {
 	w.count(-len(w.buf) - w.refsN)
-	w.buf = w.buf[:0]
+	bufpool.Put(w.bufP)
+	w.buf, w.bufP = nil, nil
 	w.releaseRefs(w.refs, w.recycle)
 	w.refs, w.refsN, w.recycle = nil, 0, nil
 }
@@ -163,8 +170,8 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal, ref bool, b
 	if ref {
 		w.queueRef(h, payload, buf)
 	} else {
-		n := len(w.buf)
 		w.grow(wire.HeaderSize + len(payload))
+		n := len(w.buf)
 		w.buf = w.buf[:n+wire.HeaderSize]
 		h.Put(w.buf[n:])
 		w.buf = append(w.buf, payload...)
@@ -191,32 +198,40 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal, ref bool, b
 // header closes the chunk of frames before it, and the payload follows
 // as a segment of its own. w.mu is held.
 func (w *frameWriter) queueRef(h *wire.Header, payload []byte, buf *[]byte) {
-	n := len(w.buf)
 	w.grow(wire.HeaderSize)
+	n := len(w.buf)
 	w.buf = w.buf[:n+wire.HeaderSize]
 	h.Put(w.buf[n:])
-	if w.refs == nil {
-		w.refs, w.spareQ = w.spareQ[:0], nil
-	}
-	w.refs = append(w.refs, w.buf, payload)
-	w.refsN += len(w.buf) + len(payload)
+	w.sealChunk()
+	w.refs = append(w.refs, payload)
+	w.refsN += len(payload)
 	w.count(wire.HeaderSize + len(payload))
-	w.buf, w.spare = w.spare[:0], nil // the chunk is the write's now: a new one starts
 	if buf != nil {
 		w.recycle = append(w.recycle, buf)
 	}
 }
 
+// sealChunk moves the chunk being filled to the queued segments; the next
+// frame starts a new one. w.mu is held.
+func (w *frameWriter) sealChunk() {
+	if w.refs == nil {
+		w.refs, w.spareQ = w.spareQ[:0], nil
+	}
+	w.refs = append(w.refs, w.buf)
+	w.refsN += len(w.buf)
+	if w.bufP != nil {
+		w.recycle = append(w.recycle, w.bufP)
+	}
+	w.buf, w.bufP = nil, nil
+}
+
 // take removes every queued frame, as the segments of one write, and the
 // buffers to recycle once it is written. w.mu is held.
 func (w *frameWriter) take() (segs [][]byte, n int, recycle []*[]byte) {
-	segs, n, recycle = w.refs, w.refsN, w.recycle
 	if len(w.buf) > 0 {
-		segs = append(segs, w.buf)
-		n += len(w.buf)
-		w.buf = w.spare[:0]
-		w.spare = nil
+		w.sealChunk()
 	}
+	segs, n, recycle = w.refs, w.refsN, w.recycle
 	w.refs, w.refsN, w.recycle = nil, 0, nil
 	return segs, n, recycle
 }
@@ -312,13 +327,12 @@ func (w *frameWriter) direct(h *wire.Header, payload []byte) error {
 	w.writing = true
 	var segs [][]byte
 	var recycle []*[]byte
-	pending, queuedN := w.buf, len(w.buf)
+	pending, pendingP, queuedN := w.buf, w.bufP, len(w.buf)
 	if len(w.refs) > 0 {
 		segs, queuedN, recycle = w.take()
-		pending = nil
+		pending, pendingP = nil, nil
 	} else {
-		w.buf = w.spare[:0]
-		w.spare = nil
+		w.buf, w.bufP = nil, nil
 	}
 	w.mu.Unlock()
 	h.Put(w.hdr[:])
@@ -337,7 +351,7 @@ func (w *frameWriter) direct(h *wire.Header, payload []byte) error {
 	if segs != nil {
 		w.releaseRefs(segs, recycle)
 	} else {
-		w.recycleBuf(pending)
+		bufpool.Put(pendingP)
 	}
 	w.mu.Unlock()
 	if err != nil {
@@ -366,14 +380,13 @@ func (w *frameWriter) flush() error {
 		if len(w.refs) > 0 {
 			err = w.writeRefs()
 		} else {
-			out := w.buf
-			w.buf = w.spare[:0]
-			w.spare = nil
+			out, outP := w.buf, w.bufP
+			w.buf, w.bufP = nil, nil
 			w.mu.Unlock()
 			_, err = w.dst.Write(out)
 			w.mu.Lock()
 			w.count(-len(out))
-			w.recycleBuf(out)
+			bufpool.Put(outP)
 		}
 		if err != nil {
 			w.mu.Unlock()
@@ -383,6 +396,7 @@ func (w *frameWriter) flush() error {
 	}
 	err := w.err
 	w.writing = false
+	w.nextCap = minChunk // the burst is over
 	w.idle.Broadcast()
 	w.mu.Unlock()
 	return err
@@ -401,18 +415,21 @@ func (w *frameWriter) writeRefs() error {
 	return err
 }
 
-// grow makes room in w.buf for n more bytes: doubling, but never past
-// what the bound lets wait, so the buffer holds no more than its limit.
-// w.mu is held.
+// grow makes room in w.buf for n more bytes: a full chunk is queued as it
+// is and a new one, twice as large up to chunkMax (or n, if larger),
+// started. w.mu is held.
 func (w *frameWriter) grow(n int) {
-	need := len(w.buf) + n
-	if need <= cap(w.buf) {
+	if len(w.buf)+n <= cap(w.buf) {
 		return
 	}
-	size := max(need, min(2*cap(w.buf), w.limit-(w.pending-len(w.buf))), 4<<10)
-	b := make([]byte, len(w.buf), size)
-	copy(b, w.buf)
-	w.buf = b
+	if len(w.buf) > 0 {
+		w.sealChunk()
+		w.nextCap = min(2*w.nextCap, chunkMax)
+	} else {
+		bufpool.Put(w.bufP) // empty, and too small
+	}
+	p := bufpool.Get(max(n, w.nextCap, minChunk))
+	w.buf, w.bufP = (*p)[:0], p
 }
 
 // count adds n to the bytes waiting, telling the budget. w.mu is held.
@@ -420,14 +437,6 @@ func (w *frameWriter) count(n int) {
 	w.pending += n
 	if w.hold != nil && n != 0 {
 		w.hold(int64(n))
-	}
-}
-
-// recycleBuf keeps a written buffer for the next batch unless it grew for a
-// burst or one is kept already. w.mu is held.
-func (w *frameWriter) recycleBuf(b []byte) {
-	if cap(b) <= keepMax && cap(b) > cap(w.spare) && w.err == nil {
-		w.spare = b[:0]
 	}
 }
 
@@ -441,7 +450,6 @@ func (w *frameWriter) fail(err error) {
 		w.err = err
 	}
 	w.drop()
-	w.buf, w.spare = nil, nil
 	w.writing = false
 	w.idle.Broadcast()
 	w.mu.Unlock()
