@@ -35,7 +35,7 @@ type Command struct {
 type flags struct {
 	transports, baselines, sizes, callers   string
 	duration, warmup                        time.Duration
-	quick, list, child                      bool
+	quick, sweep, list, child               bool
 	jsonFile, chartFile, mdFile, cpuProfile string
 }
 
@@ -50,6 +50,8 @@ func (c *Command) flagSet(w io.Writer, f *flags) *flag.FlagSet {
 	fs.DurationVar(&f.duration, "duration", DefaultDuration, "measuring time per cell")
 	fs.DurationVar(&f.warmup, "warmup", 0, "unmeasured warm-up per cell (default: a tenth of --duration)")
 	fs.BoolVar(&f.quick, "quick", false, "a fast rough run: sizes 64,4K, 100ms per cell (flags given still win)")
+	fs.BoolVar(&f.sweep, "sweep", false, "a payload-size sweep: sizes "+formatSizes(SweepSizes)+
+		" (--sizes still wins); --chart then draws latency against size")
 	fs.BoolVar(&f.list, "list", false, "list the cases and exit")
 	fs.StringVar(&f.jsonFile, "json", "", `write the report as JSON to this file ("-" for standard output)`)
 	fs.StringVar(&f.chartFile, "chart", "", "draw the chart to this SVG file")
@@ -117,6 +119,9 @@ func (c *Command) config(fs *flag.FlagSet, f *flags) (Config, error) {
 			f.duration = 100 * time.Millisecond
 		}
 	}
+	if f.sweep && !set["sizes"] {
+		f.sizes = formatSizes(SweepSizes)
+	}
 	cfg := Config{Duration: f.duration, Warmup: f.warmup, Child: c.Child}
 	if cfg.Child == nil {
 		cfg.Child = ChildCommand(c.ChildArgs...)
@@ -150,6 +155,15 @@ func chooseCases(transports, baselines string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// formatSizes writes sizes the way ParseSizes reads them: "64,1K,16M".
+func formatSizes(sizes []int) string {
+	var out []string
+	for _, n := range sizes {
+		out = append(out, strings.TrimSuffix(FormatSize(n), "B"))
+	}
+	return strings.Join(out, ",")
 }
 
 func splitList(s string) []string {

@@ -13,6 +13,9 @@ var (
 	DefaultSizes    = []int{64, 4 << 10, 64 << 10, 1 << 20}
 	DefaultCallers  = []int{1, 8}
 	DefaultDuration = time.Second
+	// SweepSizes are the sizes of "bench -sweep": 64 B to 16 MiB, enough
+	// points for a latency-versus-size line.
+	SweepSizes = []int{64, 1 << 10, 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20}
 )
 
 // Config says what Run measures. The zero value measures every case with

@@ -1,6 +1,6 @@
-// Package svgchart draws horizontal bar charts as standalone SVG, with no
-// dependencies: enough for "postbox bench --chart" without bringing a
-// plotting library into the core module.
+// Package svgchart draws horizontal bar charts and log–log line charts as
+// standalone SVG, with no dependencies: enough for "postbox bench --chart"
+// without bringing a plotting library into the core module.
 package svgchart
 
 import (
@@ -22,11 +22,17 @@ type Chart struct {
 // Key is one legend entry.
 type Key struct{ Label, Color string }
 
-// Panel is one measure: groups of bars on a shared axis.
+// Panel is one measure: groups of bars on a shared axis or, when Series
+// is set, lines on logarithmic X and Y axes (a line panel).
 type Panel struct {
 	Title  string
 	Log    bool // logarithmic axis (for values spanning decades)
 	Groups []Group
+
+	// Series makes a line panel; Groups and Log are then unused.
+	Series []Series
+	// X and Y are a line panel's axes.
+	X, Y Axis
 }
 
 // Group is a run of bars under a heading (a payload size).
@@ -81,7 +87,7 @@ func (c *Chart) Write(w io.Writer) error {
 		width, y, width, y)
 	b.WriteString(`<style>.title{font-size:18px;font-weight:bold}.sub{font-size:12px;fill:#555}.ptitle{font-size:14px;font-weight:bold}` +
 		`.lbl{font-size:11px}.val{font-size:10px;fill:#333}.grp{font-size:12px;font-weight:bold;fill:#333}.axis{font-size:10px;fill:#666}` +
-		`.grid{stroke:#ddd;stroke-width:1}</style>` + "\n")
+		`.grid{stroke:#ddd;stroke-width:1}.minor{stroke:#f0f0f0;stroke-width:1}</style>` + "\n")
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, y)
 	b.WriteString(body.String())
 	b.WriteString("</svg>\n")
@@ -91,6 +97,9 @@ func (c *Chart) Write(w io.Writer) error {
 
 // draw renders the panel from y down and returns the y below it.
 func (p *Panel) draw(b *strings.Builder, y int) int {
+	if p.isLine() {
+		return p.drawLines(b, y)
+	}
 	fmt.Fprintf(b, `<text x="10" y="%d" class="ptitle">%s</text>`+"\n", y, esc(p.Title))
 	y += 10
 	sc := p.scale()
