@@ -28,6 +28,7 @@ type Client struct {
 	closeTO  time.Duration
 	alloc    func(int) []byte
 	lastBuf  *[]byte   // the buffer alloc handed out last; owned by the reader
+	prevBuf  *[]byte   // the one before it, while a growing reply is copied out of it
 	curDL    time.Time // the read deadline in force; owned by the reader
 
 	mu        sync.Mutex
@@ -101,8 +102,12 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 		// A reply's caller may give its buffer back (Reply.Release): the
 		// next reply then allocates nothing. The capacity is cut to the
 		// length, so nothing of an earlier reply shows past it.
-		c.lastBuf = bufpool.Get(n)
+		c.prevBuf, c.lastBuf = c.lastBuf, bufpool.Get(n)
 		return (*c.lastBuf)[:n:n]
+	}
+	c.r.grown = func() { // the buffer before lastBuf is copied out
+		bufpool.Put(c.prevBuf)
+		c.prevBuf = nil
 	}
 	c.wg.Add(1)
 	go c.background()

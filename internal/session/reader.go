@@ -58,6 +58,7 @@ type frameReader struct {
 
 	got     uint64 // bytes read from src, ever: progress, for a frame timeout
 	waiting func() // if set, called before a read that waits for the rest of a frame
+	grown   func() // if set, called once a growing payload's previous buffer is copied out: it may be recycled
 }
 
 func newFrameReader(src io.Reader, max uint32) *frameReader {
@@ -68,9 +69,9 @@ func newFrameReader(src io.Reader, max uint32) *frameReader {
 // next returns the next frame's header and payload. The payload is written
 // into a buffer from alloc (not called for an empty payload): once for a
 // payload up to growStep, else again each time the buffer doubles, the
-// last buffer being the one returned (earlier ones are dropped, not
-// recycled: the copy out of them follows the call). An oversized
-// frame returns an error wrapping ErrTooLarge; malformed input ErrProtocol;
+// last buffer being the one returned (the frame reader drops earlier ones;
+// grown tells their owner when the copy out of one is done, so it may
+// recycle it). An oversized frame returns an error wrapping ErrTooLarge; malformed input ErrProtocol;
 // the stream's own error otherwise.
 func (f *frameReader) next(alloc func(n int) []byte) (wire.Header, []byte, error) {
 	if !f.haveHdr {
@@ -161,6 +162,9 @@ func (f *frameReader) grow(alloc func(n int) []byte) {
 	d := alloc(min(f.want, 2*len(f.dst)))
 	copy(d, f.dst[:f.dstN])
 	f.dst = d
+	if f.grown != nil {
+		f.grown()
+	}
 }
 
 // fill makes at least n bytes available in buf[r:w].

@@ -81,3 +81,37 @@ func TestLargePayloadThroughGrowingBuffer(t *testing.T) {
 		}
 	}
 }
+
+// grown runs once per growth, after the payload so far is copied out of
+// the buffer before: a recycler that reuses that buffer at once (here, by
+// scribbling over it) leaves the payload whole.
+func TestGrownBufferIsFreeOnceCopied(t *testing.T) {
+	const size = 3*growStep + 12345
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	b := make([]byte, wire.HeaderSize, wire.HeaderSize+size)
+	(&wire.Header{Kind: wire.KindPost, Len: size}).Put(b)
+	b = append(b, payload...)
+	var bufs [][]byte
+	alloc := func(n int) []byte { d := make([]byte, n); bufs = append(bufs, d); return d }
+	fr := newFrameReader(iotest.HalfReader(bytes.NewReader(b)), 16<<20)
+	grown := 0
+	fr.grown = func() {
+		grown++
+		for i := range bufs[len(bufs)-2] { // the one before the newest: free now
+			bufs[len(bufs)-2][i] = 0xAA
+		}
+	}
+	_, got, err := fr.next(alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grown != len(bufs)-1 || grown == 0 {
+		t.Fatalf("grown ran %d times for %d buffers", grown, len(bufs))
+	}
+	if !bytes.Equal(got, payload) {
+		t.Fatal("the payload changed when an outgrown buffer was reused")
+	}
+}

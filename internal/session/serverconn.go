@@ -32,6 +32,7 @@ type serverConn struct {
 	winMsgs  int64
 	winBytes int64
 	lastBuf  *[]byte // the buffer the reader's alloc handed out last
+	prevBuf  *[]byte // the one before it, while a growing payload is copied out of it
 	alloc    func(int) []byte
 	partial  int64 // bytes allocated for the frame being read (the reader's)
 
@@ -74,8 +75,12 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 		if !s.cfg.ReuseBuffers {
 			return make([]byte, n) // the handler's to keep
 		}
-		sc.lastBuf = bufpool.Get(n)
+		sc.prevBuf, sc.lastBuf = sc.lastBuf, bufpool.Get(n)
 		return *sc.lastBuf
+	}
+	sc.r.grown = func() { // the buffer before lastBuf is copied out
+		bufpool.Put(sc.prevBuf)
+		sc.prevBuf = nil
 	}
 	return sc
 }
