@@ -67,6 +67,8 @@ type Params struct {
 	// Dir is a private directory for sockets and files, short enough
 	// for a socket path.
 	Dir string `json:"dir"`
+	// KeepBuffers: see Config.KeepBuffers.
+	KeepBuffers bool `json:"keep_buffers,omitempty"`
 }
 
 // Server is the receiving side of a case: it echoes every round-trip

@@ -43,7 +43,7 @@ func postboxCase(scheme string) Case {
 			if err != nil {
 				return nil, err
 			}
-			return &pbClient{c: c}, nil
+			return &pbClient{c: c, release: !p.KeepBuffers}, nil
 		},
 	}
 	if c.Local {
@@ -78,8 +78,8 @@ func servePostbox(ctx context.Context, addr string, p Params) (*pbServer, error)
 	})
 	// The endpoint lends Data for the call and the client releases its
 	// replies, as the raw baselines reuse one buffer: Postbox set up for
-	// throughput, as docs/BENCHMARKS.md says.
-	lc := postbox.ListenConfig{MaxSize: bigMax(p.MaxSize), ReuseBuffers: true}
+	// throughput, as docs/BENCHMARKS.md says (-keep-buffers: the defaults).
+	lc := postbox.ListenConfig{MaxSize: bigMax(p.MaxSize), ReuseBuffers: !p.KeepBuffers}
 	ep, err := lc.Listen(ctx, addr, h)
 	if err != nil {
 		return nil, err
@@ -99,14 +99,19 @@ func (s *pbServer) Close() error {
 	return s.ep.Shutdown(ctx)
 }
 
-type pbClient struct{ c *postbox.Conn }
+type pbClient struct {
+	c       *postbox.Conn
+	release bool // give replies back (Reply.Release)
+}
 
 func (c *pbClient) Send(ctx context.Context, p []byte) error {
 	rep, err := c.c.Send(ctx, postbox.Message{ID: postbox.User, Data: p})
 	if err != nil {
 		return err
 	}
-	defer rep.Release()
+	if c.release {
+		defer rep.Release()
+	}
 	return checkEcho(len(rep.Data), len(p))
 }
 

@@ -35,7 +35,7 @@ type Command struct {
 type flags struct {
 	transports, baselines, sizes, callers   string
 	duration, warmup                        time.Duration
-	quick, sweep, list, child               bool
+	quick, sweep, list, child, keepBuffers  bool
 	jsonFile, chartFile, mdFile, cpuProfile string
 }
 
@@ -52,6 +52,8 @@ func (c *Command) flagSet(w io.Writer, f *flags) *flag.FlagSet {
 	fs.BoolVar(&f.quick, "quick", false, "a fast rough run: sizes 64,4K, 100ms per cell (flags given still win)")
 	fs.BoolVar(&f.sweep, "sweep", false, "a payload-size sweep: sizes "+formatSizes(SweepSizes)+
 		" (--sizes still wins); --chart then draws latency against size")
+	fs.BoolVar(&f.keepBuffers, "keep-buffers", false, "run Postbox with its default buffers: the handler keeps each message's Data and\n"+
+		"callers keep their replies (by default the bench lends Data with ReuseBuffers and releases replies)")
 	fs.BoolVar(&f.list, "list", false, "list the cases and exit")
 	fs.StringVar(&f.jsonFile, "json", "", `write the report as JSON to this file ("-" for standard output)`)
 	fs.StringVar(&f.chartFile, "chart", "", "draw the chart to this SVG file")
@@ -122,7 +124,7 @@ func (c *Command) config(fs *flag.FlagSet, f *flags) (Config, error) {
 	if f.sweep && !set["sizes"] {
 		f.sizes = formatSizes(SweepSizes)
 	}
-	cfg := Config{Duration: f.duration, Warmup: f.warmup, Child: c.Child}
+	cfg := Config{Duration: f.duration, Warmup: f.warmup, Child: c.Child, KeepBuffers: f.keepBuffers}
 	if cfg.Child == nil {
 		cfg.Child = ChildCommand(c.ChildArgs...)
 	}

@@ -41,6 +41,10 @@ type Config struct {
 	ChildEnv []string
 	// Progress is told about each cell; nil tells nobody.
 	Progress Progress
+	// KeepBuffers runs Postbox with its default buffers (each handler
+	// keeps its Data, callers keep their replies) instead of lending Data
+	// with ReuseBuffers and releasing replies.
+	KeepBuffers bool
 }
 
 // withDefaults fills in zero fields and validates the rest.

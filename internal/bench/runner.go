@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.Progress.Begin(countCells(cases, cfg))
 	for i, c := range cases {
 		rep.Cases = append(rep.Cases, CaseInfo{Name: c.Name, Group: c.Group, Note: c.Note, Local: c.Local})
-		p := Params{MaxSize: maxInt(cfg.Sizes), Name: fmt.Sprintf("pbb-%d-%d", os.Getpid(), i), Dir: dir}
+		p := Params{MaxSize: maxInt(cfg.Sizes), Name: fmt.Sprintf("pbb-%d-%d", os.Getpid(), i), Dir: dir, KeepBuffers: cfg.KeepBuffers}
 		rep.Cells = append(rep.Cells, r.runCase(ctx, c, p)...)
 		if ctx.Err() != nil {
 			break
