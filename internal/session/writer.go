@@ -143,7 +143,7 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal, ref bool, b
 		return err
 	}
 	ref = ref && len(payload) >= directMin && w.try == nil
-	if !ref {
+	if !ref && buf != nil {
 		defer bufpool.Put(buf) // copied, or refused, by the time put returns
 	}
 	w.mu.Lock()

@@ -1,8 +1,6 @@
 package svgchart
 
 import (
-	"encoding/xml"
-	"io"
 	"strings"
 	"testing"
 )
@@ -35,23 +33,13 @@ func TestLinePanelIsWellFormedSVG(t *testing.T) {
 	if err := c.Write(&b); err != nil {
 		t.Fatal(err)
 	}
-	d := xml.NewDecoder(strings.NewReader(b.String()))
 	count := map[string]int{}
 	var points []string
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("not well-formed XML: %v\n%s", err, b.String())
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			count[se.Name.Local]++
-			for _, a := range se.Attr {
-				if se.Name.Local == "polyline" && a.Name.Local == "points" {
-					points = append(points, a.Value)
-				}
+	for _, se := range elements(t, b.String()) {
+		count[se.Name.Local]++
+		for _, a := range se.Attr {
+			if se.Name.Local == "polyline" && a.Name.Local == "points" {
+				points = append(points, a.Value)
 			}
 		}
 	}

@@ -16,17 +16,9 @@ func TestWriteIsWellFormedSVG(t *testing.T) {
 	if err := c.Write(&b); err != nil {
 		t.Fatal(err)
 	}
-	d := xml.NewDecoder(strings.NewReader(b.String()))
 	rects := 0
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("not well-formed XML: %v\n%s", err, b.String())
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "rect" {
+	for _, se := range elements(t, b.String()) {
+		if se.Name.Local == "rect" {
 			rects++
 		}
 	}
@@ -54,6 +46,26 @@ func TestScale(t *testing.T) {
 	}{{1, "1"}, {1500, "1.5k"}, {1e6, "1M"}, {0.1, "0.1"}} {
 		if got := tickText(c.v); got != c.want {
 			t.Errorf("tickText(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+// elements parses svg, failing t unless it is well-formed XML, and returns
+// its start elements in order.
+func elements(t *testing.T, svg string) []xml.StartElement {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(svg))
+	var out []xml.StartElement
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v\n%s", err, svg)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			out = append(out, se.Copy())
 		}
 	}
 }
