@@ -44,6 +44,7 @@ var target = conformance.Target{
 		"Oversize":                idZero + "; see TestOversizeRefusedBySender, TestSeedSenderOversizeRefused",
 		"QueueFullAccounting":     idZero + "; the window's own queue bounds posts (TestPostQueueFull)",
 		"PostThenFlush":           idZero + "; see TestPostboxToPostboxPostWithData",
+		"PostStreamPastTheWindow": idZero + "; and window messages have no credit window: the window's own queue bounds posts (TestPostQueueFull)",
 		"Concurrency":             idZero,
 		"FlushWhileHandlerStuck":  idZero,
 		"GracefulShutdown": noErrors + " (a Send refused during shutdown answers 0, not ErrClosed); and a connection's " +
