@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/postbox-ipc/postbox/internal/transport"
 )
@@ -11,7 +12,7 @@ import (
 type nopResponder struct{}
 
 func (nopResponder) Respond(r *Request, _ transport.Reply, _ error) { Free(r) }
-func (nopResponder) Begin(*Request)                                 {}
+func (nopResponder) Begin(*Request, time.Duration)                  {}
 func (nopResponder) Watch(*Request)                                 {}
 
 // BenchmarkInlineSend is the loop's share of a Send's round trip: deliver,

@@ -114,15 +114,17 @@ func (l *Loop) worker() {
 		l.running++
 		canceled := r.canceled
 		l.mu.Unlock()
-		l.run(r, canceled)
+		l.run(r, canceled, stats.Now())
 		l.mu.Lock()
 	}
 }
 
-// run calls the handler for r and reports the outcome. The caller has made r
-// its source's current request and counted it in l.running, and read
+// run calls the handler for r and reports the outcome; start is a stats.Now
+// reading taken just before (the caller's, so an inline run reads the clock
+// once for its transport and its timing). The caller has made r its
+// source's current request and counted it in l.running, and read
 // r.canceled, under l.mu.
-func (l *Loop) run(r *Request, canceled error) {
+func (l *Loop) run(r *Request, canceled error, start time.Duration) {
 	s := r.src
 	var rep transport.Reply
 	var err error
@@ -130,7 +132,6 @@ func (l *Loop) run(r *Request, canceled error) {
 	if canceled != nil {
 		err = canceled
 	} else {
-		start := stats.Now()
 		rep, err = l.call(r)
 		d = stats.Now() - start
 		if t := l.tap.Load(); t != nil {

@@ -28,8 +28,8 @@ func (r *recorder) Respond(req *Request, _ transport.Reply, err error) {
 		r.done <- req
 	}
 }
-func (r *recorder) Begin(*Request) {}
-func (r *recorder) Watch(*Request) {}
+func (r *recorder) Begin(*Request, time.Duration) {}
+func (r *recorder) Watch(*Request)                {}
 
 func req(w int64) *Request {
 	r := NewRequest()

@@ -59,8 +59,9 @@ type Responder interface {
 	Respond(r *Request, rep transport.Reply, err error)
 	// Begin is called in the delivering goroutine just before a request
 	// runs inline there, so the transport can arrange for reading to go
-	// on elsewhere if the handler takes long.
-	Begin(r *Request)
+	// on elsewhere if the handler takes long. start is the stats.Now
+	// reading the handler's run is timed from: one clock read serves both.
+	Begin(r *Request, start time.Duration)
 	// Watch is called once when a handler running inline in the
 	// transport's delivering goroutine first asks for its context's Done
 	// channel or error: the transport must then keep receiving (to see a

@@ -93,8 +93,9 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 		l.running++
 		s.ctr.Received(r.Seq != 0, r.Size)
 		l.mu.Unlock()
-		s.resp.Begin(r)
-		l.run(r, nil)
+		start := stats.Now()
+		s.resp.Begin(r, start)
+		l.run(r, nil, start)
 		return nil
 	}
 	if s.qlen >= s.cap || s.capBytes > 0 && s.qbytes+int64(r.Size) > s.capBytes {

@@ -169,13 +169,8 @@ type reader struct {
 	gen      uint64
 	watchdog *time.Timer  // fires check while an inline handler may run long
 	armed    atomic.Bool  // the watchdog is pending
-	since    atomic.Int64 // when the running inline handler began (since epoch); 0 when none
+	since    atomic.Int64 // when the running inline handler began (a stats.Now reading); 0 when none
 }
-
-// epoch is the origin of reader.since: a monotonic clock reading.
-var epoch = time.Now()
-
-func sinceEpoch() int64 { return int64(time.Since(epoch)) }
 
 // arm makes sure the watchdog fires within d.
 func (rd *reader) arm(d time.Duration) {
@@ -193,7 +188,7 @@ func (sc *serverConn) check(rd *reader) {
 	if since == 0 {
 		return
 	}
-	if ran := time.Duration(sinceEpoch() - since); ran < inlineGrace {
+	if ran := stats.Now() - time.Duration(since); ran < inlineGrace {
 		rd.arm(inlineGrace - ran)
 		return
 	}
@@ -417,13 +412,13 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 // Begin implements dispatch.Responder: r runs inline in the reader, which
 // hands reading on if the handler is still busy after inlineGrace. It is
 // called in the reader's goroutine.
-func (sc *serverConn) Begin(r *dispatch.Request) {
+func (sc *serverConn) Begin(r *dispatch.Request, start time.Duration) {
 	sc.mu.Lock()
 	rd := sc.rd
 	sc.current = r // r is its source's running request now: later ones queue behind it
 	sc.mu.Unlock()
 	if rd != nil {
-		rd.since.Store(max(sinceEpoch(), 1))
+		rd.since.Store(max(int64(start), 1))
 		rd.arm(inlineGrace)
 	}
 }

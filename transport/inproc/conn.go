@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/transport"
@@ -291,7 +292,7 @@ func (c *conn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 
 // Begin implements dispatch.Responder; an inline handler runs in the
 // sender's own goroutine, so nothing else needs to go on.
-func (c *conn) Begin(*dispatch.Request) {}
+func (c *conn) Begin(*dispatch.Request, time.Duration) {}
 
 // Watch implements dispatch.Responder: the handler runs inline in the
 // sender's goroutine, so the sender's context is watched from outside.

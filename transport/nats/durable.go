@@ -136,7 +136,7 @@ func (d *durableConsumer) Respond(r *driver.Request, _ driver.Reply, err error) 
 }
 
 // Begin implements driver.Responder; durable messages never run inline.
-func (d *durableConsumer) Begin(*driver.Request) {}
+func (d *durableConsumer) Begin(*driver.Request, time.Duration) {}
 
 // Watch implements driver.Responder; durable messages never run inline.
 func (d *durableConsumer) Watch(*driver.Request) {}

@@ -135,7 +135,7 @@ func (s *sender) Respond(r *driver.Request, rep driver.Reply, err error) {
 
 // Begin implements driver.Responder: r runs inline in the instance
 // subject's reader, which hands reading on if the handler runs long.
-func (s *sender) Begin(r *driver.Request) { s.l.begin(r) }
+func (s *sender) Begin(r *driver.Request, _ time.Duration) { s.l.begin(r) }
 
 // Watch implements driver.Responder: a handler running inline wants its
 // context watched, so another goroutine takes over reading.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -114,7 +115,7 @@ func (rx *receiver) Respond(r *dispatch.Request, rep transport.Reply, err error)
 
 // Begin implements dispatch.Responder. A handler running inline runs on the
 // window's thread, as a window procedure does: other messages wait for it.
-func (rx *receiver) Begin(*dispatch.Request) {}
+func (rx *receiver) Begin(*dispatch.Request, time.Duration) {}
 
 // Watch implements dispatch.Responder. A window message cannot be
 // cancelled by its sender, so there is nothing to watch.
