@@ -131,7 +131,7 @@ func TestSweepFlag(t *testing.T) {
 			t.Errorf("%v: sizes %v, duration %v; want %v, %v", c.args, cfg.Sizes, cfg.Duration, c.sizes, c.duration)
 		}
 	}
-	if got, want := formatSizes(SweepSizes), "64,1K,16K,256K,1M,4M,16M"; got != want {
+	if got, want := formatSizes(SweepSizes), "64,1K,4K,16K,64K,256K,1M,4M,16M"; got != want {
 		t.Errorf("sweep sizes written %q, want %q", got, want)
 	}
 }

@@ -14,8 +14,9 @@ var (
 	DefaultCallers  = []int{1, 8}
 	DefaultDuration = time.Second
 	// SweepSizes are the sizes of "bench -sweep": 64 B to 16 MiB, enough
-	// points for a latency-versus-size line.
-	SweepSizes = []int{64, 1 << 10, 16 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20}
+	// points for a latency-versus-size line, and every size a goal names
+	// (4K, 64K), so one sweep shows the whole goals table.
+	SweepSizes = []int{64, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20}
 )
 
 // Config says what Run measures. The zero value measures every case with
