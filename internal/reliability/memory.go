@@ -27,7 +27,7 @@ import (
 // docs/PROTOCOL.md, "Memory"): its queue, the answers it leaves unread,
 // a message in transit each way, and the buffers.
 func connBound(queueBytes int64, maxSize int) int64 {
-	return 2*queueBytes + 2*int64(maxSize) + driver.DefaultQueueLen*wire.HeaderSize + 320<<10
+	return 3*queueBytes + 2*int64(maxSize) + 2*driver.DefaultQueueLen*wire.HeaderSize + 320<<10
 }
 
 var _ = add("NonReadingPipeliner", func(t *testing.T, s *suite) { s.pipeliners(t, 1) })

@@ -96,12 +96,16 @@ func (sc *serverConn) writeFailed(err error) {
 }
 
 // answerLimit bounds the bytes of answers a connection's peer may leave
-// unread: as many bytes as its credit lets it queue, and never less than
-// one maximal answer, plus a header for every message of credit and the
-// frames that carry no answer (credit, syncack). Past it the connection
-// ends (ErrLimit): see docs/PROTOCOL.md, "Memory".
+// unread. Its credit lets it queue a window of requests (never less than
+// one maximal answer), and a header for every message of credit; but the
+// answers to a window may leave in one vectored write that holds them all
+// until it returns, while the peer, having read the first, already sends
+// the next request: a second window may queue behind it, as on the
+// sender's side (sendLimit). Two windows, then, and room for the frames
+// that carry no answer (credit, syncack). Past it the connection ends
+// (ErrLimit): see docs/PROTOCOL.md, "Memory".
 func answerLimit(credit, msgs int64, peerMax uint32) int {
-	return int(max(credit, int64(peerMax))+msgs*wire.HeaderSize) + directMin
+	return int(2*(max(credit, int64(peerMax))+msgs*wire.HeaderSize)) + directMin
 }
 
 // arrived is called once a frame is read whole: its bytes are no longer
