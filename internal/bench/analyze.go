@@ -62,15 +62,24 @@ func (r *Report) goals() []Goal {
 	}
 	var out []Goal
 	for _, peer := range []string{"shmipc", "net-rpc", "grpc"} {
-		out = append(out, r.latencyGoal(fmt.Sprintf("unix Send p50 vs %s, %d B", peer, size), "unix", peer, size, 2.5))
+		out = append(out, r.latencyGoal(fmt.Sprintf("unix Send p50 vs %s, %s", peer, goalSize(size)), "unix", peer, size, 2.5))
 	}
 	out = append(out, r.throughputGoal(size, 8))
-	out = append(out, r.latencyGoal(fmt.Sprintf("shm Send p50 vs %s, %d B", RawRef, size), "shm", RawRef, size, 15))
+	out = append(out, r.latencyGoal(fmt.Sprintf("shm Send p50 vs %s, %s", RawRef, goalSize(size)), "shm", RawRef, size, 15))
 	// tcp and nats: at most 1.1× a bare TCP ping-pong, 1.2× a bare nats.go
 	// request/reply (postbox-nats is in peerbench, beside nats).
-	out = append(out, r.latencyGoal(fmt.Sprintf("tcp Send p50 vs raw-tcp, %d B (tcp ≤ 1.1× raw-tcp)", size), "tcp", "raw-tcp", size, 1/1.1))
-	out = append(out, r.latencyGoal(fmt.Sprintf("postbox-nats Send p50 vs nats, %d B (≤ 1.2× nats.go)", size), "postbox-nats", "nats", size, 1/1.2))
+	out = append(out, r.latencyGoal(fmt.Sprintf("tcp Send p50 vs raw-tcp, %s (tcp ≤ 1.1× raw-tcp)", goalSize(size)), "tcp", "raw-tcp", size, 1/1.1))
+	out = append(out, r.latencyGoal(fmt.Sprintf("postbox-nats Send p50 vs nats, %s (≤ 1.2× nats.go)", goalSize(size)), "postbox-nats", "nats", size, 1/1.2))
 	return append(out, r.dataPathGoals()...)
+}
+
+// goalSize names a size in a goal: "64 B" below a KiB, else as --sizes
+// writes it ("4K", "16M").
+func goalSize(n int) string {
+	if n < 1<<10 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return FormatSize(n)
 }
 
 // latencyGoal: fast's p50 must be want times below slow's.
@@ -90,7 +99,7 @@ func (r *Report) latencyGoal(name, fast, slow string, size int, want float64) Go
 
 // throughputGoal: unix with n callers must reach 0.9 of raw-unix's rate.
 func (r *Report) throughputGoal(size, n int) Goal {
-	g := Goal{Name: fmt.Sprintf("unix Send throughput vs %s, %d callers, %d B", RawRef, n, size), Want: 0.9}
+	g := Goal{Name: fmt.Sprintf("unix Send throughput vs %s, %d callers, %s", RawRef, n, goalSize(size)), Want: 0.9}
 	f, s := r.Find("unix", ModeSend, size, n), r.Find(RawRef, ModeSend, size, n)
 	if !measured(f) || !measured(s) || s.OpsPerSec <= 0 {
 		g.Status = GoalNotMeasured
