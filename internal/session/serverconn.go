@@ -342,18 +342,22 @@ func (sc *serverConn) drainNotice() {
 // Respond implements dispatch.Responder.
 //
 // A Send's bytes count against its sender's credit, and the endpoint's
-// memory, until its answer is queued for writing — or, for a large one
-// written straight from the handler's slice, written — so a sender that
-// does not read its answers runs out of credit instead of the endpoint
-// running out of memory.
+// memory, until its answer is handed to the writer, which counts the
+// answer's bytes from then on (see answerLimit). The sender frees the
+// credit when it has read the answer, which it may do before a write of it
+// returns here, and then send again at once (to a reader that took over
+// while this one writes): counting the request until then would take that
+// for a sender past its credit, and count an echo's bytes twice. A sender
+// that does not read its answers meets the bound on unread answers instead
+// of the endpoint running out of memory.
 func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err error) {
 	buf, _ := r.Aux.(*[]byte)
+	sc.queued.Add(-int64(r.Size))
+	sc.src.Hold(-int64(r.Size), false)
 	if r.IsSend() {
 		sc.answer(r, rep, err, buf) // the answer may be the request's bytes (an echo): buf goes once it is written
 		buf = nil
 	}
-	sc.queued.Add(-int64(r.Size))
-	sc.src.Hold(-int64(r.Size), false)
 	switch {
 	case r.IsSend():
 	case err == transport.ErrClosed:
