@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -52,21 +51,7 @@ func TestCreditReturnsBeforeTheWriteReturns(t *testing.T) {
 	defer loop.Close()
 	defer srv.Close()
 
-	path := filepath.Join(t.TempDir(), "s")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	client, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server, err := l.AcceptUnix()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, server := unixPair(t)
 	held := &heldWrite{Conn: server, release: make(chan struct{})}
 	ln.ch <- held
 	client.Write(wire.AppendHello(nil, &wire.Hello{Version: wire.Version, PID: 1, MaxSize: 1 << 20, Name: "credit"}))

@@ -30,21 +30,7 @@ func TestSenderGoawayIsAClose(t *testing.T) {
 	defer loop.Close()
 	defer srv.Close()
 
-	path := filepath.Join(t.TempDir(), "s")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	client, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server, err := l.AcceptUnix()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client, server := unixPair(t)
 	ln.ch <- server
 	client.Write(validHello())
 	if w, err := wire.ReadWelcome(client); err != nil || w.Status != wire.StatusOK {
@@ -77,4 +63,26 @@ func TestSenderGoawayIsAClose(t *testing.T) {
 	if n := st.Errors[stats.KindProtocol.String()]; n != 0 {
 		t.Fatalf("a sender's goaway counted %d protocol errors", n)
 	}
+}
+
+// unixPair returns the two ends of a Unix socket connection; the client's
+// end is closed at cleanup, the server's belongs to whoever serves it.
+func unixPair(t *testing.T) (client, server *net.UnixConn) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, err = net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	server, err = l.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, server
 }
