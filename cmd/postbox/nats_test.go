@@ -194,3 +194,38 @@ func TestBridgeInTheCommand(t *testing.T) {
 		t.Fatalf("bridge with a bad flag: exit %d, %q", code, errs)
 	}
 }
+
+// postbox bench measures the nats case through the server NATS_URL names,
+// and leaves it out of a default run when none is named.
+func TestBenchThroughNATS(t *testing.T) {
+	t.Setenv("NATS_URL", "")
+	out, _, code := run(t, "bench", "--list")
+	if code != 0 || !strings.Contains(out, "left out unless named: needs one NATS server") {
+		t.Fatalf("bench --list without NATS_URL (exit %d):\n%s", code, out)
+	}
+	t.Setenv("NATS_URL", natsServer(t))
+	out, errOut, code := run(t, "bench", "--transports", "nats", "--baselines", "none",
+		"--sizes", "64", "--callers", "1", "--duration", "50ms", "--json", "-")
+	if code != 0 {
+		t.Fatalf("bench exit %d:\n%s", code, errOut)
+	}
+	var rep struct {
+		Cells []struct {
+			Case, Mode, Error string
+			Ops               int64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("bench --json -: %v\n%s", err, out)
+	}
+	modes := map[string]bool{}
+	for _, c := range rep.Cells {
+		if c.Case != "nats" || c.Error != "" || c.Ops == 0 {
+			t.Errorf("cell %+v: want nats measured without an error", c)
+		}
+		modes[c.Mode] = true
+	}
+	if len(modes) != 2 {
+		t.Fatalf("measured modes %v, want send and post", modes)
+	}
+}

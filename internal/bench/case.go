@@ -52,6 +52,11 @@ type Case struct {
 	// measures; it replaces the automatic case for that scheme (for a
 	// transport that needs more than a name to listen, like "nats").
 	Scheme string
+	// Needs, when set, reports why the case cannot run here (a server it
+	// needs is not configured), or nil. A run that does not name its cases
+	// leaves such a case out; one that names it reports the error in its
+	// cells.
+	Needs func() error
 	// Serve starts the receiving side.
 	Serve func(ctx context.Context, p Params) (Server, error)
 	// Dial connects a client to the server at addr (Server.Addr).

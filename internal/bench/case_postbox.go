@@ -2,7 +2,10 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +38,11 @@ func postboxCase(scheme string) Case {
 		Local:  scheme == "inproc",
 		Shared: true,
 		Serve: func(ctx context.Context, p Params) (Server, error) {
+			if scheme == "nats" {
+				if err := natsServer(); err != nil {
+					return nil, err
+				}
+			}
 			return servePostbox(ctx, listenAddr(scheme, p.Name), p)
 		},
 		Dial: func(ctx context.Context, p Params, addr string) (Client, error) {
@@ -49,7 +57,20 @@ func postboxCase(scheme string) Case {
 	if c.Local {
 		c.Note = "Postbox inproc: same process, no copy (no second process by definition)"
 	}
+	if scheme == "nats" {
+		c.Note = "Postbox nats: Conn.Send / Conn.Post through the NATS server at $NATS_URL, one shared Conn"
+		c.Needs = natsServer
+	}
 	return c
+}
+
+// natsServer reports whether a NATS server to measure through is named:
+// $NATS_URL, as nats.go's tools read it.
+func natsServer() error {
+	if u := os.Getenv("NATS_URL"); u == "" || strings.Contains(u, ",") {
+		return errors.New("needs one NATS server: set NATS_URL=nats://HOST:PORT (or run bench/peers' peerbench, which embeds one: --transports postbox-nats)")
+	}
+	return nil
 }
 
 // listenAddr is the address a transport's endpoint listens on: "SCHEME:NAME"
@@ -58,6 +79,8 @@ func listenAddr(scheme, name string) string {
 	switch scheme {
 	case "tcp":
 		return "tcp://127.0.0.1:0/" + name
+	case "nats":
+		return strings.TrimSuffix(os.Getenv("NATS_URL"), "/") + "/" + name
 	}
 	return scheme + ":" + name
 }

@@ -147,7 +147,7 @@ func chooseCases(transports, baselines string) ([]string, error) {
 		if c.Group == GroupBaseline {
 			list = baselines
 		}
-		if list == "" || inList(list, c.Name) {
+		if list == "" && available(c) || inList(list, c.Name) {
 			out = append(out, c.Name)
 		}
 	}
@@ -202,6 +202,11 @@ func parseInts(s string) ([]int, error) {
 func listCases(w io.Writer) error {
 	for _, c := range Cases() {
 		fmt.Fprintf(w, "%-10s %-8s %s\n", c.Name, c.Group, c.Note)
+		if c.Needs != nil {
+			if err := c.Needs(); err != nil {
+				fmt.Fprintf(w, "%-10s %-8s (left out unless named: %v)\n", "", "", err)
+			}
+		}
 	}
 	return nil
 }

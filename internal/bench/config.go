@@ -83,7 +83,7 @@ func (c Config) withDefaults() (Config, error) {
 func selectCases(names []string) ([]Case, error) {
 	all := Cases()
 	if len(names) == 0 {
-		return all, nil
+		return slices.DeleteFunc(all, func(c Case) bool { return !available(c) }), nil
 	}
 	var out []Case
 	for _, n := range names {
@@ -98,6 +98,9 @@ func selectCases(names []string) ([]Case, error) {
 	}
 	return out, nil
 }
+
+// available reports whether c can run here without being asked for.
+func available(c Case) bool { return c.Needs == nil || c.Needs() == nil }
 
 func caseNames(cs []Case) string {
 	s := ""
