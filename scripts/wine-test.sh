@@ -98,7 +98,21 @@ start_wine() {
 	done
 	kill %1 2>/dev/null || true
 	wait 2>/dev/null || true
-	trap 'wineserver -k 2>/dev/null || true' EXIT
+	trap 'wineserver -k 2>/dev/null || true; remove_server_dir' EXIT
+}
+
+# remove_server_dir removes the wineserver's socket directory for this
+# prefix. Debian's Wine puts it in /run/user/UID/wine when that exists,
+# and otherwise in $TMPDIR/wine-XXXXXX/server-DEV-INO (a directory it
+# finds again by that name, and never removes).
+remove_server_dir() {
+	local id d
+	id=$(printf 'server-%s-%x' "$(stat -c %D "$WINEPREFIX")" "$(stat -c %i "$WINEPREFIX")")
+	for d in "${TMPDIR:-/tmp}"/wine-*/"$id"; do
+		[ -d "$d" ] || continue
+		rm -rf "$d"
+		rmdir "$(dirname "$d")" 2>/dev/null || true
+	done
 }
 
 main() {
