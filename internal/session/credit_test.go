@@ -10,6 +10,7 @@ import (
 
 	"github.com/postbox-ipc/postbox/internal/dispatch"
 	"github.com/postbox-ipc/postbox/internal/driver"
+	"github.com/postbox-ipc/postbox/internal/stats"
 	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/wire"
 )
@@ -80,7 +81,16 @@ func TestCreditReturnsBeforeTheWriteReturns(t *testing.T) {
 		t.Fatalf("answer to %d, want 1", h.Seq)
 	}
 	client.Write(append(send(2), send(3)...)) // the whole window, none of it used
-	time.Sleep(50 * time.Millisecond)         // for other readers to take over and read them
+	// Other readers take over from the held one and read both; the held
+	// write is released only once the endpoint has taken them, or refused
+	// one as past the credit.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		var st stats.Endpoint
+		loop.Snapshot(&st)
+		if st.Sends >= 3 || st.Errors[stats.KindProtocol.String()] > 0 || time.Now().After(deadline) {
+			break
+		}
+	}
 	close(held.release)
 	got := map[uint64]bool{}
 	for range 2 {
