@@ -55,7 +55,7 @@ type Case struct {
 	// Needs, when set, reports why the case cannot run here (a server it
 	// needs is not configured), or nil. A run that does not name its cases
 	// leaves such a case out; one that names it reports the error in its
-	// cells.
+	// cells, without starting its server.
 	Needs func() error
 	// Serve starts the receiving side.
 	Serve func(ctx context.Context, p Params) (Server, error)

@@ -38,11 +38,6 @@ func postboxCase(scheme string) Case {
 		Local:  scheme == "inproc",
 		Shared: true,
 		Serve: func(ctx context.Context, p Params) (Server, error) {
-			if scheme == "nats" {
-				if err := natsServer(); err != nil {
-					return nil, err
-				}
-			}
 			return servePostbox(ctx, listenAddr(scheme, p.Name), p)
 		},
 		Dial: func(ctx context.Context, p Params, addr string) (Client, error) {

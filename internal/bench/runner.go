@@ -135,6 +135,11 @@ func (r *runner) runCase(ctx context.Context, c Case, p Params) []Cell {
 
 // serve starts c's server and returns its address and how to stop it.
 func (r *runner) serve(ctx context.Context, c Case, p Params) (string, func() error, error) {
+	if c.Needs != nil {
+		if err := c.Needs(); err != nil {
+			return "", nil, err
+		}
+	}
 	if c.Local {
 		s, err := c.Serve(ctx, p)
 		if err != nil {
