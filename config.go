@@ -101,6 +101,13 @@ type ListenConfig struct {
 	// shared-memory ("shm:") connection gets, rounded up to a power of
 	// two between 4 KiB and 1 GiB. Zero means 4 MiB.
 	ShmRingSize int
+	// ShmArenaSize is the size in bytes of each of the two arenas a
+	// shared-memory connection gets for payloads that travel by
+	// descriptor instead of through a ring: buffers from Conn.Borrow and
+	// Borrow, and copies of payloads of 64 KiB or more. It is rounded up to
+	// whole 4 KiB pages, at most 1 GiB. Zero means 8 MiB; a negative size
+	// gives no arenas, and every payload goes through the rings.
+	ShmArenaSize int
 	// Logger receives connection events and recovered panics. Nil
 	// discards them.
 	Logger *slog.Logger

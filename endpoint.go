@@ -254,6 +254,7 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 		MaxHandshakes:    lc.MaxHandshakes,
 		FrameTimeout:     lc.FrameTimeout,
 		ShmRingSize:      lc.ShmRingSize,
+		ShmArenaSize:     lc.ShmArenaSize,
 		ReuseBuffers:     lc.ReuseBuffers,
 		Auth:             func(p transport.Peer) error { return pol.admit(Peer(p)) },
 		Shared:           pol.shared(),

@@ -91,6 +91,9 @@ func WithTransports(ts ...Transport) ListenOption {
 // WithShmRingSize sets ListenConfig.ShmRingSize.
 func WithShmRingSize(n int) ListenOption { return func(c *ListenConfig) { c.ShmRingSize = n } }
 
+// WithShmArenaSize sets ListenConfig.ShmArenaSize.
+func WithShmArenaSize(n int) ListenOption { return func(c *ListenConfig) { c.ShmArenaSize = n } }
+
 // WithLogger sets ListenConfig.Logger.
 func WithLogger(l *slog.Logger) ListenOption { return func(c *ListenConfig) { c.Logger = l } }
 

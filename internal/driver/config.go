@@ -77,6 +77,9 @@ type ListenConfig struct {
 	// ShmRingSize is the size of each shared-memory ring, in bytes, for
 	// clients that upgrade to shared memory; zero means 4 MiB.
 	ShmRingSize int
+	// ShmArenaSize is the size of each of their two payload arenas, in
+	// bytes; zero means 8 MiB, negative none (see shm.ArenaSize).
+	ShmArenaSize int
 	// ReuseBuffers lends a handler each message's Data only until it
 	// returns, so the transport may recycle the buffer; by default Data
 	// is the handler's to keep.

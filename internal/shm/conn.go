@@ -37,6 +37,9 @@ type Conn struct {
 	wr   side // waiting for room: sleeps on tx's roomWait word
 	_    [lineSize]byte
 
+	lend   lender   // the outgoing arena
+	borrow borrower // the incoming arena
+
 	sock   *net.UnixConn
 	mem    []byte // the mapping; unmapped by Close
 	cpu    cpuHints
@@ -64,6 +67,8 @@ func newConn(sock *net.UnixConn, mem []byte, l layout, endpoint bool) *Conn {
 	c.rd.word, c.rd.bell = c.rx.dataWait, make(chan struct{}, 1)
 	c.wr.word, c.wr.bell = c.tx.roomWait, make(chan struct{}, 1)
 	c.rd.spin.budget, c.wr.spin.budget = DefaultMaxSpin, DefaultMaxSpin
+	c.lend.data, c.lend.ret = arenaData(mem, l, out), newRetRing(mem, out)
+	c.borrow.data, c.borrow.ret = arenaData(mem, l, in), newRetRing(mem, in)
 	c.cpu = cpuHints{mine: cpuWord(mem, endpoint), peer: cpuWord(mem, !endpoint)}
 	c.wg.Add(1)
 	go c.watch()

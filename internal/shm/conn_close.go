@@ -18,8 +18,7 @@ func (c *Conn) Close() error {
 		c.quiesce(&c.rdMu, &c.rd)
 		c.quiesce(&c.wrMu, &c.wr)
 		c.memMu.Lock()
-		unmap(c.mem)
-		c.mem = nil
+		c.unmap()
 		c.memMu.Unlock()
 		c.rdMu.Unlock()
 		c.wrMu.Unlock()

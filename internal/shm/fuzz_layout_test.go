@@ -13,7 +13,10 @@ func FuzzLayout(f *testing.F) {
 	layout{sizes: [ringCount]uint64{DefaultRingSize, DefaultRingSize}}.putHeader(good)
 	f.Add(good[:headerFields], uint64(controlSize+2*DefaultRingSize))
 	f.Add(good[:headerFields], uint64(controlSize))
-	f.Add([]byte("PBXSHM1\x00\xff\xff\xff\xff\xff\xff\xff\xff\x00\x10"), ^uint64(0))
+	f.Add([]byte("PBXSHM2\x00\xff\xff\xff\xff\xff\xff\xff\xff\x00\x10"), ^uint64(0))
+	withArenas := make([]byte, controlSize)
+	layout{sizes: [ringCount]uint64{MinRingSize, MinRingSize}, arenas: [ringCount]uint64{pageSize, 2 * pageSize}}.putHeader(withArenas)
+	f.Add(withArenas[:headerFields], uint64(controlSize+2*MinRingSize+3*pageSize))
 	f.Add([]byte{}, uint64(0))
 	f.Fuzz(func(t *testing.T, hdr []byte, size uint64) {
 		l, err := readLayout(hdr, size)
@@ -28,7 +31,12 @@ func FuzzLayout(f *testing.F) {
 				t.Fatalf("ring %d of %d bytes accepted", i, s)
 			}
 		}
-		if l.total() != size || l.dataOffset(1)+l.sizes[1] != size {
+		for i, s := range l.arenas {
+			if s > MaxArenaSize || s%pageSize != 0 {
+				t.Fatalf("arena %d of %d bytes accepted", i, s)
+			}
+		}
+		if l.total() != size || l.arenaOffset(1)+l.arenas[1] != size || l.dataOffset(1)+l.sizes[1] != l.arenaOffset(0) {
 			t.Fatalf("layout %+v does not fit a %d-byte file", l, size)
 		}
 	})

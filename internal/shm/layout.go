@@ -8,7 +8,7 @@ import (
 
 // Region layout; see the package documentation.
 const (
-	magic        = "PBXSHM1\x00"
+	magic        = "PBXSHM2\x00"
 	controlSize  = 4096
 	ctrlOffset0  = 1024 // ring 0's control block
 	ctrlSize     = 512
@@ -19,12 +19,14 @@ const (
 	offRoomWait  = 3 * lineSize
 	offSize0     = 8
 	offSize1     = 16
+	offArena0    = 24 // size of arena 0 (client → endpoint), 0 for none
+	offArena1    = 32 // size of arena 1
 	offCPU0      = 256 // the endpoint's CPU hint
 	offCPU1      = 384 // the client's CPU hint
 	ringCount    = 2
 	toEndpoint   = 0 // ring 0 carries client → endpoint
 	toClient     = 1 // ring 1 carries endpoint → client
-	headerFields = 24
+	headerFields = 40
 )
 
 // Ring size limits.
@@ -36,7 +38,8 @@ const (
 
 // layout is the geometry of a region, from trusted local values only.
 type layout struct {
-	sizes [ringCount]uint64
+	sizes  [ringCount]uint64
+	arenas [ringCount]uint64 // arena i carries payloads in ring i's direction; 0 for none
 }
 
 // RingSize returns the ring size used for a requested size n: the default
@@ -54,7 +57,18 @@ func RingSize(n int) uint64 {
 }
 
 // total is the region's size in bytes.
-func (l layout) total() uint64 { return controlSize + l.sizes[0] + l.sizes[1] }
+func (l layout) total() uint64 {
+	return controlSize + l.sizes[0] + l.sizes[1] + l.arenas[0] + l.arenas[1]
+}
+
+// arenaOffset is where arena i starts: after both rings.
+func (l layout) arenaOffset(i int) uint64 {
+	off := controlSize + l.sizes[0] + l.sizes[1]
+	if i == 1 {
+		off += l.arenas[0]
+	}
+	return off
+}
 
 // dataOffset is where ring i's data starts.
 func (l layout) dataOffset(i int) uint64 {
@@ -80,6 +94,8 @@ func (l layout) putHeader(mem []byte) {
 	copy(mem, magic)
 	binary.LittleEndian.PutUint64(mem[offSize0:], l.sizes[0])
 	binary.LittleEndian.PutUint64(mem[offSize1:], l.sizes[1])
+	binary.LittleEndian.PutUint64(mem[offArena0:], l.arenas[0])
+	binary.LittleEndian.PutUint64(mem[offArena1:], l.arenas[1])
 }
 
 // readLayout reads a region's description once and checks it against the
@@ -96,15 +112,23 @@ func readLayout(hdr []byte, fileSize uint64) (layout, error) {
 	l := layout{sizes: [ringCount]uint64{
 		binary.LittleEndian.Uint64(h[offSize0:]),
 		binary.LittleEndian.Uint64(h[offSize1:]),
+	}, arenas: [ringCount]uint64{
+		binary.LittleEndian.Uint64(h[offArena0:]),
+		binary.LittleEndian.Uint64(h[offArena1:]),
 	}}
 	for i, s := range l.sizes {
 		if s < MinRingSize || s > MaxRingSize || s&(s-1) != 0 {
 			return layout{}, corrupt("ring %d size %d is not a power of two in [%d, %d]", i, s, MinRingSize, MaxRingSize)
 		}
 	}
+	for i, s := range l.arenas {
+		if s > MaxArenaSize || s%pageSize != 0 {
+			return layout{}, corrupt("arena %d size %d is not a multiple of %d up to %d", i, s, pageSize, MaxArenaSize)
+		}
+	}
 	if l.total() != fileSize {
-		return layout{}, corrupt("rings of %d and %d bytes need a %d-byte region, the file has %d",
-			l.sizes[0], l.sizes[1], l.total(), fileSize)
+		return layout{}, corrupt("rings of %d and %d bytes and arenas of %d and %d need a %d-byte region, the file has %d",
+			l.sizes[0], l.sizes[1], l.arenas[0], l.arenas[1], l.total(), fileSize)
 	}
 	return l, nil
 }

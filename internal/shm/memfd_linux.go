@@ -2,6 +2,7 @@ package shm
 
 import (
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,7 +58,7 @@ func openRegion(fd int) ([]byte, layout, error) {
 		return nil, layout{}, os.NewSyscallError("fstat", err)
 	}
 	size := uint64(st.Size)
-	if st.Size < 0 || size > controlSize+2*MaxRingSize {
+	if st.Size < 0 || size > controlSize+2*MaxRingSize+2*MaxArenaSize {
 		return nil, layout{}, corrupt("memory file of %d bytes", st.Size)
 	}
 	var hdr [headerFields]byte
@@ -84,5 +85,21 @@ func mapRegion(fd int, size uint64) ([]byte, error) {
 func unmap(mem []byte) {
 	if mem != nil {
 		unix.Munmap(mem)
+	}
+}
+
+// unmapKeeping releases a mapping made by mapRegion but for mem[keep:],
+// which it replaces with private zeroed memory at the same addresses, left
+// mapped for good.
+func unmapKeeping(mem []byte, keep int) {
+	if keep >= len(mem) {
+		unmap(mem)
+		return
+	}
+	tail := mem[keep:]
+	unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(tail)), uintptr(len(tail)),
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_FIXED|unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if keep > 0 {
+		unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(mem)), uintptr(keep))
 	}
 }

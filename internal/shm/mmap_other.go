@@ -4,3 +4,6 @@ package shm
 
 // unmap is never reached where regions cannot be made.
 func unmap([]byte) {}
+
+// unmapKeeping is never reached where regions cannot be made.
+func unmapKeeping([]byte, int) {}

@@ -12,6 +12,12 @@ import (
 // process, over a socketpair, with rings of size bytes.
 func pair(tb testing.TB, size uint64) (client, endpoint *Conn) {
 	tb.Helper()
+	return pairLayout(tb, layout{sizes: [ringCount]uint64{size, size}})
+}
+
+// pairLayout is pair for a region of layout l.
+func pairLayout(tb testing.TB, l layout) (client, endpoint *Conn) {
+	tb.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		tb.Fatal(err)
@@ -26,7 +32,6 @@ func pair(tb testing.TB, size uint64) (client, endpoint *Conn) {
 		}
 		socks[i] = c.(*net.UnixConn)
 	}
-	l := layout{sizes: [ringCount]uint64{size, size}}
 	mem, fd, err := createRegion(l)
 	if err != nil {
 		tb.Fatal(err)

@@ -21,11 +21,13 @@ func Supported() error { return nil }
 
 // Endpoint is the endpoint's side of the upgrade: to a client that asks, it
 // sends the Welcome together with a sealed memfd holding two rings of
-// ringSize bytes (0: DefaultRingSize; see RingSize).
-func Endpoint(ringSize int) *driver.Upgrade {
-	size := RingSize(ringSize)
+// ringSize bytes (0: DefaultRingSize; see RingSize) and two arenas of
+// arenaSize bytes (see ArenaSize).
+func Endpoint(ringSize, arenaSize int) *driver.Upgrade {
+	l := layout{sizes: [ringCount]uint64{RingSize(ringSize), RingSize(ringSize)}}
+	l.arenas[0], l.arenas[1] = ArenaSize(arenaSize), ArenaSize(arenaSize)
 	return &driver.Upgrade{Flag: flag(), Scheme: Scheme,
-		Accept: func(c net.Conn, welcome []byte) (net.Conn, error) { return accept(c, welcome, size) }}
+		Accept: func(c net.Conn, welcome []byte) (net.Conn, error) { return accept(c, welcome, l) }}
 }
 
 // Client is the client's side: it asks for the upgrade, and the dial fails
@@ -39,12 +41,11 @@ var createRegionFunc = createRegion
 
 // accept creates the region and sends its descriptor with the Welcome, in
 // one message so that it cannot arrive without it.
-func accept(c net.Conn, welcome []byte, size uint64) (net.Conn, error) {
+func accept(c net.Conn, welcome []byte, l layout) (net.Conn, error) {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return nil, fmt.Errorf("%w: %T is not a Unix socket", driver.ErrDeclined, c)
 	}
-	l := layout{sizes: [ringCount]uint64{size, size}}
 	mem, fd, err := createRegionFunc(l)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", driver.ErrDeclined, err)

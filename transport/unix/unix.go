@@ -97,7 +97,7 @@ func withUpgrade(cfg *driver.ListenConfig) *driver.ListenConfig {
 		return cfg
 	}
 	c := *cfg
-	c.Upgrade = shm.Endpoint(cfg.ShmRingSize)
+	c.Upgrade = shm.Endpoint(cfg.ShmRingSize, cfg.ShmArenaSize)
 	return &c
 }
 
