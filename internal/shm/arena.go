@@ -21,11 +21,11 @@ const (
 	MaxArenaSize = 1 << 30
 	// DefaultArenaSize is an arena's size when none is configured.
 	DefaultArenaSize = 8 << 20
-	retOffset0  = 2048 // arena 0's return ring in the control page; arena 1's follows
-	retSize     = 1024
-	offRetHead  = 0 * lineSize // offsets given back so far (the borrower's)
-	offRetTail  = 1 * lineSize // offsets taken back so far (the lender's)
-	offRetSlots = 2 * lineSize
+	retOffset0       = 2048 // arena 0's return ring in the control page; arena 1's follows
+	retSize          = 1024
+	offRetHead       = 0 * lineSize // offsets given back so far (the borrower's)
+	offRetTail       = 1 * lineSize // offsets taken back so far (the lender's)
+	offRetSlots      = 2 * lineSize
 	// retSlots is how many buffers may be lent at once in one direction.
 	retSlots = (retSize - offRetSlots) / 8
 )

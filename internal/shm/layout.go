@@ -19,8 +19,8 @@ const (
 	offRoomWait  = 3 * lineSize
 	offSize0     = 8
 	offSize1     = 16
-	offArena0    = 24 // size of arena 0 (client → endpoint), 0 for none
-	offArena1    = 32 // size of arena 1
+	offArena0    = 24  // size of arena 0 (client → endpoint), 0 for none
+	offArena1    = 32  // size of arena 1
 	offCPU0      = 256 // the endpoint's CPU hint
 	offCPU1      = 384 // the client's CPU hint
 	ringCount    = 2
