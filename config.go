@@ -136,6 +136,16 @@ type ListenConfig struct {
 	// allocating one per message. A handler must then copy what it
 	// keeps. By default Data is the handler's to keep.
 	ReuseBuffers bool
+	// InPlace lends the handler a payload that came through shared memory
+	// ("shm:", from Conn.Borrow or of 64 KiB or more) where the sender
+	// wrote it, until the handler returns, instead of a copy: Data is then
+	// the handler's only until it returns, as with ReuseBuffers. The bytes
+	// lie in memory the sender can write: a sender that breaks the
+	// protocol can change them while the handler reads them, so a handler
+	// that acts on what it checked copies what it checks. Without it, such
+	// a payload is copied once out of shared memory and the bytes are
+	// stable.
+	InPlace bool
 }
 
 // Dialer configures connections. The zero value is ready to use.

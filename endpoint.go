@@ -256,6 +256,7 @@ func (lc *ListenConfig) driverConfig(pol *policy) *driver.ListenConfig {
 		ShmRingSize:      lc.ShmRingSize,
 		ShmArenaSize:     lc.ShmArenaSize,
 		ReuseBuffers:     lc.ReuseBuffers,
+		InPlace:          lc.InPlace,
 		Auth:             func(p transport.Peer) error { return pol.admit(Peer(p)) },
 		Shared:           pol.shared(),
 		AllowSIDs:        pol.sids,

@@ -116,6 +116,9 @@ func WithWatchUIDs(uids ...int) ListenOption {
 // WithNoWatch sets ListenConfig.NoWatch.
 func WithNoWatch() ListenOption { return func(c *ListenConfig) { c.NoWatch = true } }
 
+// WithInPlace sets ListenConfig.InPlace.
+func WithInPlace() ListenOption { return func(c *ListenConfig) { c.InPlace = true } }
+
 // WithReuseBuffers sets ListenConfig.ReuseBuffers.
 func WithReuseBuffers() ListenOption { return func(c *ListenConfig) { c.ReuseBuffers = true } }
 

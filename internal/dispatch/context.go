@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/postbox-ipc/postbox/internal/transport"
 )
 
 // handlerCtx is the context a Send's handler receives. It is built lazily:
@@ -37,14 +39,33 @@ func (c *handlerCtx) Deadline() (time.Time, bool) {
 }
 
 func (c *handlerCtx) Value(key any) any {
-	if key == (sendKey{}) {
+	switch key {
+	case sendKey{}:
 		return true
+	case lenderKey{}:
+		if c.req == nil || c.req.src == nil {
+			return nil
+		}
+		if l, ok := c.req.src.resp.(transport.Lender); ok {
+			return l
+		}
+		return nil
 	}
 	return c.parent.Value(key)
 }
 
 // sendKey marks a Send's handler context; see InSend.
 type sendKey struct{}
+
+// lenderKey finds the connection a Send's handler may borrow from.
+type lenderKey struct{}
+
+// LenderOf returns the connection whose buffers a Send's handler may
+// borrow for its reply, or nil if its transport lends none.
+func LenderOf(ctx context.Context) transport.Lender {
+	l, _ := ctx.Value(lenderKey{}).(transport.Lender)
+	return l
+}
 
 // InSend reports whether ctx is (or derives from) the context of a handler
 // answering a Send, as opposed to a Post: Windows' InSendMessage.

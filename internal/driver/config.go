@@ -84,6 +84,9 @@ type ListenConfig struct {
 	// returns, so the transport may recycle the buffer; by default Data
 	// is the handler's to keep.
 	ReuseBuffers bool
+	// InPlace lends a handler a payload that came through shared memory
+	// where it lies, until the handler returns, instead of a copy.
+	InPlace bool
 }
 
 // DialConfig is what the root package tells a transport about a dial.

@@ -109,6 +109,10 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 		bufpool.Put(c.prevBuf)
 		c.prevBuf = nil
 	}
+	if a := arenaOf(conn); a != nil {
+		c.w.arena = a
+		c.r.resolve = copyOut(a, c.alloc)
+	}
 	c.wg.Add(1)
 	go c.background()
 	return c, nil

@@ -13,10 +13,10 @@ import (
 func (c *Client) Send(ctx context.Context, m transport.Message) (transport.Reply, error) {
 	size, err := c.checkSize(m)
 	if err != nil {
-		return transport.Reply{}, err
+		return transport.Reply{}, c.unlend(m.Data, err)
 	}
 	if err := c.acquire(ctx, size, true, m.ID); err != nil {
-		return transport.Reply{}, err
+		return transport.Reply{}, c.unlend(m.Data, err)
 	}
 	cl := getCall()
 	cl.size = size
@@ -26,7 +26,7 @@ func (c *Client) Send(ctx context.Context, m transport.Message) (transport.Reply
 		c.release(1, size)
 		c.mu.Unlock()
 		putCall(cl)
-		return transport.Reply{}, err
+		return transport.Reply{}, c.unlend(m.Data, err)
 	}
 	c.seq++
 	seq := c.seq
@@ -59,7 +59,7 @@ func (c *Client) SendAsync(ctx context.Context, m transport.Message, done func(t
 		err = c.acquire(ctx, size, false, m.ID)
 	}
 	if err != nil {
-		done(transport.Reply{}, err)
+		done(transport.Reply{}, c.unlend(m.Data, err))
 		return
 	}
 	cl := getCall()
@@ -70,7 +70,7 @@ func (c *Client) SendAsync(ctx context.Context, m transport.Message, done func(t
 		c.release(1, size)
 		c.mu.Unlock()
 		putCall(cl)
-		done(transport.Reply{}, err)
+		done(transport.Reply{}, c.unlend(m.Data, err))
 		return
 	}
 	c.seq++
@@ -123,10 +123,10 @@ func (c *Client) TryPost(m transport.Message) error {
 func (c *Client) post(ctx context.Context, m transport.Message, block bool) error {
 	size, err := c.checkSize(m)
 	if err != nil {
-		return err
+		return c.unlend(m.Data, err)
 	}
 	if err := c.acquire(ctx, size, block, m.ID); err != nil {
-		return err
+		return c.unlend(m.Data, err)
 	}
 	c.mu.Lock()
 	c.posted++

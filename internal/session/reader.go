@@ -59,6 +59,11 @@ type frameReader struct {
 	got     uint64 // bytes read from src, ever: progress, for a frame timeout
 	waiting func() // if set, called before a read that waits for the rest of a frame
 	grown   func() // if set, called once a growing payload's previous buffer is copied out: it may be recycled
+
+	// resolve, if set, turns a shared payload's descriptor into its bytes
+	// (see Arena); without it a frame with wire.FlagShared is refused.
+	resolve func(off, n uint64) ([]byte, error)
+	desc    [wire.SharedSize]byte
 }
 
 func newFrameReader(src io.Reader, max uint32) *frameReader {
@@ -87,7 +92,12 @@ func (f *frameReader) next(alloc func(n int) []byte) (wire.Header, []byte, error
 		f.r += wire.HeaderSize
 		f.haveHdr = true
 		f.dst, f.dstN, f.want = nil, 0, int(f.hdr.Len)
-		if f.want > 0 {
+		switch {
+		case f.hdr.Flags&wire.FlagShared != 0 && f.resolve == nil:
+			return f.hdr, nil, fmt.Errorf("%w: shared payload on a connection without shared memory", transport.ErrProtocol)
+		case f.hdr.Flags&wire.FlagShared != 0:
+			f.dst = f.desc[:]
+		case f.want > 0:
 			f.dst = alloc(min(f.want, growStep))
 		}
 	}
@@ -95,6 +105,10 @@ func (f *frameReader) next(alloc func(n int) []byte) (wire.Header, []byte, error
 		return wire.Header{}, nil, err
 	}
 	f.haveHdr = false
+	if f.hdr.Flags&wire.FlagShared != 0 {
+		p, err := f.resolveShared(f.dst)
+		return f.hdr, p, err
+	}
 	return f.hdr, f.dst, nil
 }
 

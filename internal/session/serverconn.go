@@ -33,6 +33,8 @@ type serverConn struct {
 	winBytes int64
 	lastBuf  *[]byte // the buffer the reader's alloc handed out last
 	prevBuf  *[]byte // the one before it, while a growing payload is copied out of it
+	shared   uint64  // with inPlace: the arena offset of the payload read last
+	isShared bool    // whether the payload read last is in the arena
 	alloc    func(int) []byte
 	partial  int64 // bytes allocated for the frame being read (the reader's)
 
@@ -81,6 +83,13 @@ func (s *Server) newConn(c net.Conn, peer transport.Peer, h *wire.Hello) *server
 	sc.r.grown = func() { // the buffer before lastBuf is copied out
 		bufpool.Put(sc.prevBuf)
 		sc.prevBuf = nil
+	}
+	if a := arenaOf(c); a != nil {
+		sc.w.arena = a
+		sc.r.resolve = copyOut(a, sc.alloc)
+		if s.cfg.InPlace {
+			sc.r.resolve = sc.inPlace
+		}
 	}
 	return sc
 }
@@ -208,7 +217,7 @@ func (sc *serverConn) readLoop(gen uint64) {
 	rd.watchdog.Stop()
 	defer rd.watchdog.Stop()
 	for {
-		sc.lastBuf = nil
+		sc.lastBuf, sc.isShared = nil, false
 		h, p, err := sc.r.next(sc.alloc)
 		if err != nil && sc.frameArmed && isTimeout(err) {
 			if err = sc.timedOut(); err == nil {
@@ -217,6 +226,7 @@ func (sc *serverConn) readLoop(gen uint64) {
 		}
 		if err != nil {
 			bufpool.Put(sc.lastBuf)
+			sc.giveBack(sc.lastAux())
 			sc.src.Hold(-sc.arrived(), false)
 			sc.fail(err, &h)
 			return
@@ -256,12 +266,12 @@ func (sc *serverConn) handle(rd *reader, h *wire.Header, p []byte) error {
 
 // deliver hands a Send or Post to the loop, inline when the loop is idle.
 func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
-	buf := sc.lastBuf // the reader's fields belong to a new reader after a takeover
+	buf, aux := sc.lastBuf, sc.lastAux() // the reader's fields belong to a new reader after a takeover
 	r := dispatch.NewRequest()
 	r.Msg = transport.Message{ID: h.ID, W: h.W, L: h.L, Data: p}
 	r.Seq = h.Seq
 	r.Size = len(p)
-	r.Aux = buf
+	r.Aux = aux
 	if h.Timeout > 0 {
 		r.Deadline = time.Now().Add(time.Duration(h.Timeout))
 	}
@@ -269,6 +279,7 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 		sc.queued.Add(-int64(len(p)))
 		sc.src.Hold(-int64(len(p)), false)
 		bufpool.Put(buf)
+		sc.giveBack(aux)
 		dispatch.Free(r)
 		return fmt.Errorf("%w: sender exceeded its byte credit", transport.ErrProtocol)
 	}
@@ -299,6 +310,7 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 			sc.accepted.Add(^uint64(0))
 		}
 		bufpool.Put(buf)
+		sc.giveBack(aux)
 		dispatch.Free(r)
 	}
 	switch {
@@ -367,6 +379,7 @@ func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err erro
 		sc.returnCredit(r)
 	}
 	bufpool.Put(buf)
+	sc.giveBack(r.Aux) // an answer written from it is out: writes to shared memory copy
 	dispatch.Free(r)
 }
 
@@ -527,4 +540,40 @@ func (sc *serverConn) end(cause error) {
 	sc.src.Detach(context.Canceled)
 	sc.conn.Close()
 	sc.srv.log.Debug("postbox: connection ended", "endpoint", sc.srv.name, "pid", sc.src.Peer().PID, "cause", cause)
+}
+
+// sharedPayload is a request's Aux when its Data is in the arena (inPlace):
+// the offset to give back once the handler is done.
+type sharedPayload uint64
+
+// inPlace resolves a shared payload where it lies, for the handler to read
+// there until it returns; it counts against the endpoint's memory as a
+// copy would.
+func (sc *serverConn) inPlace(off, n uint64) ([]byte, error) {
+	p, err := sc.w.arena.Resolve(off, n)
+	if err != nil {
+		return nil, err
+	}
+	sc.src.Hold(int64(n)-sc.partial, true)
+	sc.partial = int64(n)
+	sc.shared, sc.isShared = off, true
+	return p, nil
+}
+
+// lastAux is what the request for the frame read last keeps: its pooled
+// buffer, or its place in the arena.
+func (sc *serverConn) lastAux() any {
+	if sc.isShared {
+		return sharedPayload(sc.shared)
+	}
+	return sc.lastBuf
+}
+
+// giveBack returns a request's payload to the arena if it is there.
+func (sc *serverConn) giveBack(aux any) {
+	if s, ok := aux.(sharedPayload); ok {
+		if err := sc.w.arena.Return(uint64(s)); err != nil {
+			sc.end(err)
+		}
+	}
 }

@@ -46,6 +46,7 @@ type TryWriter interface {
 type frameWriter struct {
 	dst    io.Writer
 	try    TryWriter // dst, if it is one
+	arena  Arena     // set by the owner if payloads may travel by descriptor
 	onFail func(error)
 	limit  int           // most bytes that may wait; beyond it the peer is not reading
 	stall  time.Duration // the flusher's write deadline; 0 for none
@@ -136,6 +137,14 @@ func (w *frameWriter) last(h *wire.Header, payload []byte) error {
 }
 
 func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal, ref bool, buf *[]byte) error {
+	if w.arena != nil && len(payload) > 0 && carriesData(h.Kind) {
+		var err error
+		if payload, err = w.share(h, payload); err != nil {
+			bufpool.Put(buf)
+			w.fail(err)
+			return err
+		}
+	}
 	h.Len = uint32(len(payload))
 	if now && !seal && len(payload) >= directMin {
 		err := w.direct(h, payload)

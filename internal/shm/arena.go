@@ -189,15 +189,20 @@ func (l *lender) borrow(n int) []byte {
 	return l.data[off : off+uint64(n) : off+uint64(n)]
 }
 
-// unborrow gives back a buffer from borrow that was not sent.
-func (l *lender) unborrow(p []byte) bool {
+// unborrow gives back a buffer from borrow that was not sent. After close
+// it returns the pages to let go of (see Conn.unmap), else an empty span.
+func (l *lender) unborrow(p []byte) (bool, span) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, i := l.offset(p); i >= 0 && !l.out[i].sent {
+		e := l.out[i]
 		l.out = slices.Delete(l.out, i, i+1)
-		return true
+		if l.closed {
+			return true, span{e.off, e.end}
+		}
+		return true, span{}
 	}
-	return false
+	return false, span{}
 }
 
 // share makes p travel by descriptor and returns where it starts. A p
@@ -209,6 +214,9 @@ func (l *lender) share(p []byte, copyMin int) (off uint64, ok bool, err error) {
 	defer l.mu.Unlock()
 	if l.bad != nil {
 		return 0, false, l.bad
+	}
+	if l.closed {
+		return 0, false, errClosed
 	}
 	if off, i := l.offset(p); i >= 0 {
 		if l.out[i].sent {
@@ -230,28 +238,46 @@ func (l *lender) share(p []byte, copyMin int) (off uint64, ok bool, err error) {
 	return e.off, true, nil
 }
 
-// outstanding reports whether any buffer is still borrowed by this side's
-// user; Close keeps the arena's addresses valid if so. It also stops
-// lending.
-func (l *lender) close() (outstanding bool) {
+// close stops lending and returns the pages this side's user still has
+// borrowed: Close keeps them valid, detached from the peer, until given
+// back.
+func (l *lender) close() []span {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closed = true
-	return slices.ContainsFunc(l.out, func(e extent) bool { return !e.sent })
+	var keep []span
+	for _, e := range l.out {
+		if !e.sent {
+			keep = append(keep, span{e.off, e.end})
+		}
+	}
+	l.out = slices.DeleteFunc(l.out, func(e extent) bool { return e.sent })
+	return keep
 }
 
-// span is a payload the borrower holds: bytes [off, end) of the arena.
+// span is a run of an arena's bytes, [off, end).
 type span struct{ off, end uint64 }
 
+// pages rounds s out to whole pages.
+func (s span) pages() span { return span{s.off &^ (pageSize - 1), roundPages(s.end)} }
+
+// held is a payload the borrower holds: where its descriptor said it starts,
+// and the pages it touches.
+type held struct {
+	off   uint64
+	pages span
+}
+
 // borrower is the consuming end of an arena. It accepts a descriptor only
-// inside the arena and clear of every payload it still holds, so a lender
-// that reuses a buffer before it came back is caught at the descriptor.
+// inside the arena and clear of every page of a payload it still holds, so
+// a lender that reuses a buffer before it came back is caught at the
+// descriptor.
 type borrower struct {
 	mu     sync.Mutex
 	data   []byte
 	ret    retRing
 	head   uint64
-	held   []span
+	held   []held
 	closed bool
 }
 
@@ -269,38 +295,48 @@ func (b *borrower) resolve(off, n uint64) ([]byte, error) {
 	if len(b.held) >= retSlots {
 		return nil, corrupt("more than %d payloads lent at once", retSlots)
 	}
-	s := span{off, off + n}
+	pg := span{off, off + n}.pages()
 	for _, h := range b.held {
-		if s.off < h.end && h.off < s.end {
-			return nil, corrupt("descriptor [%d, +%d) overlaps a payload not yet given back", off, n)
+		if pg.off < h.pages.end && h.pages.off < pg.end {
+			return nil, corrupt("descriptor [%d, +%d) shares a page with a payload not yet given back", off, n)
 		}
 	}
-	b.held = append(b.held, s)
-	return b.data[s.off:s.end:s.end], nil
+	b.held = append(b.held, held{off, pg})
+	return b.data[off : off+n : off+n], nil
 }
 
-// giveBack returns a payload from resolve to the lender.
-func (b *borrower) giveBack(off uint64) error {
+// giveBack returns a payload from resolve to the lender. After close it
+// returns the pages to let go of instead (see Conn.unmap).
+func (b *borrower) giveBack(off uint64) (span, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	i := slices.IndexFunc(b.held, func(s span) bool { return s.off == off })
-	if i < 0 || b.closed {
-		return nil // not held (given back twice), or the region is gone
+	i := slices.IndexFunc(b.held, func(h held) bool { return h.off == off })
+	if i < 0 {
+		return span{}, nil // not held: given back twice
 	}
+	pg := b.held[i].pages
 	b.held = slices.Delete(b.held, i, i+1)
+	if b.closed {
+		return pg, nil
+	}
 	if t := b.ret.tail.Load(); b.head-t >= retSlots {
-		return corrupt("arena return ring full: tail %d, head %d", t, b.head)
+		return span{}, corrupt("arena return ring full: tail %d, head %d", t, b.head)
 	}
 	b.ret.slots[b.head%retSlots].Store(off)
 	b.head++
 	b.ret.head.Store(b.head)
-	return nil
+	return span{}, nil
 }
 
-// close stops resolving and reports whether a payload is still held.
-func (b *borrower) close() (outstanding bool) {
+// close stops resolving and returns the pages of the payloads still held:
+// Close keeps them valid, detached from the peer, until given back.
+func (b *borrower) close() []span {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
-	return len(b.held) > 0
+	keep := make([]span, 0, len(b.held))
+	for _, h := range b.held {
+		keep = append(keep, h.pages)
+	}
+	return keep
 }

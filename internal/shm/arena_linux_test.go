@@ -134,8 +134,11 @@ func TestArenaRefusesForgedDescriptors(t *testing.T) {
 	if _, err := e.Resolve(250, 10); !errors.Is(err, ErrRingCorrupt) {
 		t.Errorf("an overlapping descriptor was accepted: %v", err)
 	}
-	if _, err := e.Resolve(300, 10); err != nil {
-		t.Errorf("an adjacent descriptor was refused: %v", err)
+	if _, err := e.Resolve(300, 10); !errors.Is(err, ErrRingCorrupt) {
+		t.Errorf("a descriptor on a page already held was accepted: %v", err)
+	}
+	if _, err := e.Resolve(pageSize, 10); err != nil {
+		t.Errorf("a descriptor on the next page was refused: %v", err)
 	}
 	_ = c
 }
@@ -162,31 +165,43 @@ func TestArenaRefusesForgedReturns(t *testing.T) {
 }
 
 // TestArenaSurvivesClose touches a borrowed buffer and a resolved payload
-// after both ends closed: the addresses stay valid, detached.
+// after both ends closed: the addresses stay valid, detached from the
+// peer, with the bytes they held, until given back.
 func TestArenaSurvivesClose(t *testing.T) {
 	c, e := arenaPair(t, 4)
 	b := c.Borrow(pageSize)
-	sent := c.Borrow(pageSize)
-	off, _, _ := c.Share(sent, 0)
-	got, err := e.Resolve(off, pageSize)
+	b[0] = 'b'
+	sent := c.Borrow(2 * pageSize)
+	sent[pageSize+1] = 's'
+	off, _, _ := c.Share(sent[1:], 0)
+	got, err := e.Resolve(off, 2*pageSize-1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
 	e.Close()
-	b[0] = 1
-	got[0] = 2
-	if b[0] != 1 || got[0] != 2 {
+	if b[0] != 'b' || got[pageSize] != 's' {
+		t.Fatalf("detached memory lost its bytes: %q, %q", b[0], got[pageSize])
+	}
+	b[1] = 1
+	got[1] = 2
+	if b[1] != 1 || got[1] != 2 {
 		t.Fatal("detached memory does not hold what was written")
 	}
 	if c.Borrow(1) != nil {
 		t.Fatal("lent after Close")
+	}
+	if _, _, err := c.Share(b, 0); err == nil {
+		t.Fatal("shared after Close")
 	}
 	if _, err := e.Resolve(0, 1); err == nil {
 		t.Fatal("resolved after Close")
 	}
 	if err := e.Return(off); err != nil {
 		t.Fatalf("Return after Close = %v", err)
+	}
+	if !c.Unborrow(b) {
+		t.Fatal("Unborrow after Close refused a borrowed buffer")
 	}
 }
 

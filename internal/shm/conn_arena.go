@@ -1,5 +1,11 @@
 package shm
 
+import (
+	"cmp"
+	"slices"
+	"unsafe"
+)
+
 // Borrow returns a buffer of n bytes in the outgoing arena, for the caller
 // to fill and pass to Share; nil when the region has no arena or no room
 // is free. A buffer not shared goes back with Unborrow.
@@ -13,11 +19,13 @@ func (c *Conn) Borrow(n int) []byte {
 }
 
 // Unborrow gives back a buffer from Borrow that was not shared; it reports
-// whether p was one.
+// whether p was one. After Close it lets go of the buffer's pages.
 func (c *Conn) Unborrow(p []byte) bool {
 	c.memMu.RLock()
 	defer c.memMu.RUnlock()
-	return c.mem != nil && c.lend.unborrow(p)
+	ok, gone := c.lend.unborrow(p)
+	release(c.lend.data, gone)
+	return ok
 }
 
 // Share makes p travel by descriptor and returns its offset in the
@@ -48,31 +56,46 @@ func (c *Conn) Resolve(off, n uint64) ([]byte, error) {
 }
 
 // Return gives back the payload at off from Resolve; the peer may reuse
-// its pages from then on. After Close it does nothing.
+// its pages from then on. After Close it lets go of the payload's pages.
 func (c *Conn) Return(off uint64) error {
 	c.memMu.RLock()
 	defer c.memMu.RUnlock()
-	if c.mem == nil {
-		return nil
-	}
-	return c.borrow.giveBack(off)
+	gone, err := c.borrow.giveBack(off)
+	release(c.borrow.data, gone)
+	return err
 }
 
 // HasArena reports whether payloads can travel by descriptor in both
 // directions on c.
 func (c *Conn) HasArena() bool { return len(c.lend.data) > 0 && len(c.borrow.data) > 0 }
 
-// unmap releases the region; the caller holds memMu exclusively. If a
-// buffer in an arena is still borrowed or held, the arenas (the region's
-// tail) are replaced by private anonymous memory at the same addresses
-// instead, so that a slice into them stays valid — now detached from the
-// peer — rather than faulting; those addresses stay mapped.
+// unmap releases the region; the caller holds memMu exclusively. The pages
+// of buffers still borrowed by this side's user, or of payloads a handler
+// still reads, stay at their addresses with their contents, detached from
+// the peer: a slice into them stays valid instead of faulting, and its
+// pages go when it is given back (Unborrow, Return).
 func (c *Conn) unmap() {
-	keepOut, keepIn := c.lend.close(), c.borrow.close()
-	keep := len(c.mem)
-	if keepOut || keepIn {
-		keep -= len(c.lend.data) + len(c.borrow.data)
+	var keep []span
+	for _, s := range c.lend.close() {
+		keep = append(keep, within(c.mem, c.lend.data, s))
 	}
+	for _, s := range c.borrow.close() {
+		keep = append(keep, within(c.mem, c.borrow.data, s))
+	}
+	slices.SortFunc(keep, func(a, b span) int { return cmp.Compare(a.off, b.off) })
 	unmapKeeping(c.mem, keep)
 	c.mem = nil
+}
+
+// within converts s, a span of arena, to a span of the region mem.
+func within(mem, arena []byte, s span) span {
+	base := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(arena))) - uintptr(unsafe.Pointer(unsafe.SliceData(mem))))
+	return span{base + s.off, base + s.end}
+}
+
+// release lets go of the detached pages s of arena, if any.
+func release(arena []byte, s span) {
+	if s.end > s.off {
+		unmapPages(arena[s.off:s.end])
+	}
 }

@@ -38,7 +38,7 @@ func FuzzArena(f *testing.F) {
 					checkWithin(t, data, p)
 				}
 			case 1:
-				err = b.giveBack(x)
+				_, err = b.giveBack(x)
 			case 2:
 				ret.head.Store(x)
 				ret.slots[y%retSlots].Store(y)

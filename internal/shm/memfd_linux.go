@@ -88,18 +88,47 @@ func unmap(mem []byte) {
 	}
 }
 
-// unmapKeeping releases a mapping made by mapRegion but for mem[keep:],
-// which it replaces with private zeroed memory at the same addresses, left
-// mapped for good.
-func unmapKeeping(mem []byte, keep int) {
-	if keep >= len(mem) {
+// unmapKeeping releases a mapping made by mapRegion, but for the spans in
+// keep (sorted, disjoint, page-aligned), which stay at their addresses
+// with their contents in private memory of their own (detach); each goes
+// with unmapPages.
+func unmapKeeping(mem []byte, keep []span) {
+	if len(keep) == 0 {
 		unmap(mem)
 		return
 	}
-	tail := mem[keep:]
-	unix.MmapPtr(-1, 0, unsafe.Pointer(unsafe.SliceData(tail)), uintptr(len(tail)),
-		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_FIXED|unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if keep > 0 {
-		unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(mem)), uintptr(keep))
+	var at uint64
+	for _, s := range append(keep, span{uint64(len(mem)), uint64(len(mem))}) {
+		if s.off > at {
+			unmapPages(mem[at:s.off])
+		}
+		if s.end > s.off {
+			detach(mem[s.off:s.end]) // if it cannot, the shared pages stay mapped, and valid
+		}
+		at = s.end
 	}
+}
+
+// detach moves p's pages onto private memory holding the same bytes, at the
+// same addresses, in one step (mremap), so that a reader never sees them
+// change; it reports whether it could.
+func detach(p []byte) bool {
+	n := uintptr(len(p))
+	tmp, err := unix.MmapPtr(-1, 0, nil, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return false
+	}
+	copy(unsafe.Slice((*byte)(tmp), n), p)
+	_, _, errno := unix.Syscall6(unix.SYS_MREMAP, uintptr(tmp), n, n,
+		unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, uintptr(unsafe.Pointer(unsafe.SliceData(p))), 0)
+	if errno != 0 {
+		unix.MunmapPtr(tmp, n)
+		return false
+	}
+	return true
+}
+
+// unmapPages unmaps whole pages of a region, detached or not.
+func unmapPages(p []byte) {
+	unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(p)), uintptr(len(p)))
 }

@@ -6,4 +6,7 @@ package shm
 func unmap([]byte) {}
 
 // unmapKeeping is never reached where regions cannot be made.
-func unmapKeeping([]byte, int) {}
+func unmapKeeping([]byte, []span) {}
+
+// unmapPages is never reached where regions cannot be made.
+func unmapPages([]byte) {}

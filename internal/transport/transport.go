@@ -35,3 +35,11 @@ type Endpoint interface {
 	// Name is the endpoint's name.
 	Name() string
 }
+
+// Lender is implemented by connections that can lend buffers in memory
+// they share with the peer (see session.Arena): a payload in one travels
+// without a copy. Borrow returns nil when it has none to lend.
+type Lender interface {
+	Borrow(n int) []byte
+	Unborrow(p []byte) bool
+}

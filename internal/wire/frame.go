@@ -42,7 +42,35 @@ func (k Kind) String() string {
 // Flags.
 const (
 	FlagMore uint8 = 1 << 0 // reserved for chunked transports; must be zero on streams
+	// FlagShared marks a send, post or reply whose payload travels in
+	// shared memory: the frame carries a SharedSize-byte descriptor of it
+	// instead (see PutShared). Only transports with an arena accept it.
+	FlagShared uint8 = 1 << 1
 )
+
+// SharedSize is the length of a shared payload's descriptor: its offset
+// in the sender's arena and its length, each a little-endian uint64.
+const SharedSize = 16
+
+// PutShared encodes a descriptor into b, which must be SharedSize long.
+func PutShared(b []byte, off, n uint64) {
+	_ = b[SharedSize-1]
+	binary.LittleEndian.PutUint64(b[0:], off)
+	binary.LittleEndian.PutUint64(b[8:], n)
+}
+
+// ReadShared decodes a descriptor. Its length must be at least 1 and at
+// most max; where it points is for the arena to check.
+func ReadShared(b []byte, max uint32) (off, n uint64, err error) {
+	if len(b) != SharedSize {
+		return 0, 0, fmt.Errorf("%w: %d-byte shared payload descriptor", ErrMalformed, len(b))
+	}
+	off, n = binary.LittleEndian.Uint64(b[0:]), binary.LittleEndian.Uint64(b[8:])
+	if n == 0 || n > uint64(max) {
+		return 0, 0, fmt.Errorf("%w: shared payload of %d bytes, limit %d", ErrField, n, max)
+	}
+	return off, n, nil
+}
 
 // Header is a decoded frame header. Field use depends on Kind:
 //
@@ -107,7 +135,7 @@ func (h *Header) Decode(b []byte, max uint32) error {
 	h.W = int64(binary.LittleEndian.Uint64(b[24:]))
 	h.L = int64(binary.LittleEndian.Uint64(b[32:]))
 	h.Timeout = int64(binary.LittleEndian.Uint64(b[40:]))
-	if binary.LittleEndian.Uint16(b[6:]) != 0 || binary.LittleEndian.Uint32(b[12:]) != 0 || h.Flags != 0 {
+	if binary.LittleEndian.Uint16(b[6:]) != 0 || binary.LittleEndian.Uint32(b[12:]) != 0 || h.Flags&^FlagShared != 0 {
 		return ErrReserved
 	}
 	if h.Kind < KindSend || h.Kind > maxKind {
@@ -115,6 +143,9 @@ func (h *Header) Decode(b []byte, max uint32) error {
 	}
 	if err := h.check(); err != nil {
 		return err
+	}
+	if h.Flags&FlagShared != 0 && (h.Len != SharedSize || h.Kind != KindSend && h.Kind != KindPost && h.Kind != KindReply) {
+		return fmt.Errorf("%w: shared flag on a %d-byte %s frame", ErrField, h.Len, h.Kind)
 	}
 	if h.Len > max {
 		return ErrOversize

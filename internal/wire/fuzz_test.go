@@ -14,6 +14,7 @@ func FuzzHeader(f *testing.F) {
 		{Kind: KindReply, Seq: 1, W: 1, Len: 20},
 		{Kind: KindGoaway, ID: 10, Len: 5},
 		{Kind: KindCredit, ID: 2500, W: 160000},
+		{Kind: KindSend, Flags: FlagShared, ID: 1, Seq: 9, Len: SharedSize},
 	} {
 		b := make([]byte, HeaderSize)
 		h.Put(b)
@@ -29,6 +30,30 @@ func FuzzHeader(f *testing.F) {
 		h.Put(out)
 		if !bytes.Equal(out, b[:HeaderSize]) {
 			t.Fatalf("accepted header re-encodes differently:\n in %x\nout %x", b[:HeaderSize], out)
+		}
+	})
+}
+
+// FuzzShared: ReadShared never panics, accepts only lengths within the
+// limit, and what it accepts round-trips.
+func FuzzShared(f *testing.F) {
+	b := make([]byte, SharedSize)
+	PutShared(b, 4096, 1<<20)
+	f.Add(b, uint32(1<<24))
+	f.Add(b[:8], uint32(1<<24))
+	f.Add(make([]byte, SharedSize), uint32(0))
+	f.Fuzz(func(t *testing.T, b []byte, max uint32) {
+		off, n, err := ReadShared(b, max)
+		if err != nil {
+			return
+		}
+		if n == 0 || n > uint64(max) {
+			t.Fatalf("accepted a %d-byte payload with limit %d", n, max)
+		}
+		out := make([]byte, SharedSize)
+		PutShared(out, off, n)
+		if !bytes.Equal(out, b) {
+			t.Fatalf("accepted descriptor re-encodes differently: %x → %x", b, out)
 		}
 	})
 }
