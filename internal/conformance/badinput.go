@@ -99,6 +99,16 @@ var (
 
 func with(h wire.Header, f func(*wire.Header)) wire.Header { f(&h); return h }
 
+// sharedFrame is h carrying a shared payload's descriptor (off, n): on a
+// transport without shared memory, or pointing where the sender never put
+// a payload.
+func sharedFrame(h wire.Header, off, n uint64) []byte {
+	d := make([]byte, wire.SharedSize)
+	wire.PutShared(d, off, n)
+	h.Flags = wire.FlagShared
+	return frame(h, d)
+}
+
 var badInputs = []badInput{
 	// Instead of a Hello.
 	{name: "hello: HTTP request", input: fixed([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), want: silently()},
@@ -130,6 +140,12 @@ var badInputs = []badInput{
 	{name: "frame: reserved bytes 12-15", phase: phaseFrames, input: fixed(rawFrame(post, map[int]uint32{12: 1})), want: protocol},
 	{name: "frame: flag More on a stream", phase: phaseFrames, input: fixed(header(with(post, func(h *wire.Header) { h.Flags = wire.FlagMore }))), want: protocol},
 	{name: "frame: flag 0x80", phase: phaseFrames, input: fixed(header(with(post, func(h *wire.Header) { h.Flags = 0x80 }))), want: protocol},
+	{name: "shared: descriptor outside the arena", phase: phaseFrames, input: fixed(sharedFrame(post, 1<<40, 100)), want: protocol},
+	{name: "shared: descriptor wrapping around", phase: phaseFrames, input: fixed(sharedFrame(send, ^uint64(0)-10, 100)), want: protocol},
+	{name: "shared: zero-length payload", phase: phaseFrames, input: fixed(sharedFrame(post, 0, 0)), want: protocol},
+	{name: "shared: payload over MaxSize", phase: phaseFrames, input: fixed(sharedFrame(post, 0, badMaxSize+1)), want: protocol},
+	{name: "shared: short descriptor", phase: phaseFrames, input: fixed(frame(with(post, func(h *wire.Header) { h.Flags = wire.FlagShared }), make([]byte, 8))), want: protocol},
+	{name: "shared: on a sync frame", phase: phaseFrames, input: fixed(frame(wire.Header{Kind: wire.KindSync, Seq: 1, Flags: wire.FlagShared}, make([]byte, wire.SharedSize))), want: protocol},
 	{name: "frame: header of all ones", phase: phaseFrames, input: fixed(bytes.Repeat([]byte{0xFF}, wire.HeaderSize)), want: protocol},
 	{name: "frame: a second hello", phase: phaseFrames, input: func(n string) []byte { return cat(hello(n, nil), make([]byte, wire.HeaderSize)) }, want: protocol},
 	{name: "send: request number 0", phase: phaseFrames, input: fixed(header(with(send, func(h *wire.Header) { h.Seq = 0 }))), want: protocol},
