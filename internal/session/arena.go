@@ -16,10 +16,9 @@ type Arena interface {
 	Borrow(n int) []byte
 	// Unborrow gives back a borrowed buffer that was not shared.
 	Unborrow(p []byte) bool
-	// Share makes p travel by descriptor: as it is if borrowed, else
-	// copied in if it has copyMin bytes or more and there is room. ok
-	// false: p goes in the stream.
-	Share(p []byte, copyMin int) (off uint64, ok bool, err error)
+	// Share makes p, if borrowed and not yet shared, travel by
+	// descriptor; ok false: p goes in the stream.
+	Share(p []byte) (off uint64, ok bool, err error)
 	// Resolve returns the payload a descriptor names in the incoming
 	// arena, until Return; an invalid one is an ErrProtocol.
 	Resolve(off, n uint64) ([]byte, error)
@@ -28,11 +27,6 @@ type Arena interface {
 	// HasArena reports whether both directions have an arena.
 	HasArena() bool
 }
-
-// shareMin is the payload size from which a payload not borrowed is copied
-// into the arena, where the peer reads it whole, rather than streamed
-// through the ring in pieces the reader must wait for.
-const shareMin = directMin
 
 // arenaOf returns c's arena, if it has one.
 func arenaOf(c net.Conn) Arena {
@@ -50,7 +44,7 @@ func carriesData(k wire.Kind) bool {
 
 // share replaces payload by its descriptor if it travels in the arena.
 func (w *frameWriter) share(h *wire.Header, payload []byte) ([]byte, error) {
-	off, ok, err := w.arena.Share(payload, shareMin)
+	off, ok, err := w.arena.Share(payload)
 	if err != nil || !ok {
 		return payload, err
 	}

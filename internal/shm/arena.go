@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,8 +22,8 @@ const (
 	MaxArenaSize = 1 << 30
 	// DefaultArenaSize is an arena's size when none is configured.
 	DefaultArenaSize = 8 << 20
-	retOffset0       = 2048 // arena 0's return ring in the control page; arena 1's follows
-	retSize          = 1024
+	retOffset0       = pageSize // arena 0's return ring, after the control page; arena 1's follows
+	retSize          = 2 * pageSize
 	offRetHead       = 0 * lineSize // offsets given back so far (the borrower's)
 	offRetTail       = 1 * lineSize // offsets taken back so far (the lender's)
 	offRetSlots      = 2 * lineSize
@@ -88,13 +89,16 @@ type lender struct {
 	ret    retRing
 	tail   uint64
 	out    []extent // sorted by off, disjoint
+	next   uint64   // where the last extent taken ends: the next fit starts there
 	bad    error    // sticky: the peer gave back something it was not lent
 	closed bool
 }
 
-// take reserves whole pages for n bytes, first fit, and returns the
-// extent's index; -1 when the arena has no room (or no slot is left to
-// return one through). The caller holds mu.
+// take reserves whole pages for n bytes and returns the extent's index; -1
+// when the arena has no room (or no slot is left to return one through).
+// It fits next after the extent taken last, wrapping around once, so that
+// buffers given back in the order they were lent are found at once. The
+// caller holds mu.
 func (l *lender) take(n uint64) int {
 	if l.closed || l.bad != nil || n == 0 || len(l.out) >= retSlots {
 		return -1
@@ -103,19 +107,24 @@ func (l *lender) take(n uint64) int {
 		return -1
 	}
 	need := roundPages(n)
-	var at uint64
-	for i, e := range l.out {
-		if e.off-at >= need {
-			l.out = slices.Insert(l.out, i, extent{off: at, end: at + need})
+	size := uint64(len(l.data))
+	start, _ := slices.BinarySearchFunc(l.out, l.next, func(e extent, at uint64) int { return cmp.Compare(e.off, at) })
+	for k := 0; k <= len(l.out); k++ {
+		i := (start + k) % (len(l.out) + 1) // the gap before extent i; i == len(l.out): the one after the last
+		from, to := uint64(0), size
+		if i > 0 {
+			from = l.out[i-1].end
+		}
+		if i < len(l.out) {
+			to = l.out[i].off
+		}
+		if to-from >= need {
+			l.out = slices.Insert(l.out, i, extent{off: from, end: from + need})
+			l.next = from + need
 			return i
 		}
-		at = e.end
 	}
-	if uint64(len(l.data))-at < need {
-		return -1
-	}
-	l.out = append(l.out, extent{off: at, end: at + need})
-	return len(l.out) - 1
+	return -1
 }
 
 // reap takes back what the borrower gave back. The caller holds mu.
@@ -127,8 +136,8 @@ func (l *lender) reap() error {
 	}
 	for ; l.tail != h; l.tail++ {
 		d := l.ret.slots[l.tail%retSlots].Load()
-		i := slices.IndexFunc(l.out, func(e extent) bool { return e.sent && e.desc == d })
-		if i < 0 {
+		i := l.find(d)
+		if i < 0 || !l.out[i].sent || l.out[i].desc != d {
 			l.bad = corrupt("arena offset %d given back was not lent", d)
 			return l.bad
 		}
@@ -145,6 +154,15 @@ func (l *lender) offset(p []byte) (uint64, int) {
 	if !ok {
 		return 0, -1
 	}
+	i := l.find(off)
+	if i < 0 || off+uint64(len(p)) > l.out[i].end {
+		return 0, -1
+	}
+	return off, i
+}
+
+// find returns the index of the extent holding byte off, or -1.
+func (l *lender) find(off uint64) int {
 	i, found := slices.BinarySearchFunc(l.out, off, func(e extent, off uint64) int {
 		switch {
 		case e.end <= off:
@@ -154,10 +172,10 @@ func (l *lender) offset(p []byte) (uint64, int) {
 		}
 		return 0
 	})
-	if !found || off+uint64(len(p)) > l.out[i].end {
-		return 0, -1
+	if !found {
+		return -1
 	}
-	return off, i
+	return i
 }
 
 // offsetIn returns where p starts in the arena, if it starts in it.
@@ -205,37 +223,27 @@ func (l *lender) unborrow(p []byte) (bool, span) {
 	return false, span{}
 }
 
-// share makes p travel by descriptor and returns where it starts. A p
-// borrowed from this arena and not yet sent goes as it is; another p of at
-// least copyMin bytes (copyMin > 0) is copied in first, if there is room.
-// ok is false when p must travel through the ring instead.
-func (l *lender) share(p []byte, copyMin int) (off uint64, ok bool, err error) {
+// share makes p, a buffer from borrow not yet sent, travel by descriptor,
+// and returns where it starts; from then on its pages are the peer's until
+// it gives them back. ok is false for any other p, which must go through
+// the ring: a payload not built in the arena is not copied into it, as the
+// ring's copies in and out overlap and a copy into the arena would have
+// to end before the peer's could begin.
+func (l *lender) share(p []byte) (off uint64, ok bool, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.bad != nil {
+	switch {
+	case l.bad != nil:
 		return 0, false, l.bad
-	}
-	if l.closed {
+	case l.closed:
 		return 0, false, errClosed
 	}
-	if off, i := l.offset(p); i >= 0 {
-		if l.out[i].sent {
-			return 0, false, nil // sent twice: the second goes by copy
-		}
-		l.out[i].sent, l.out[i].desc = true, off
-		return off, true, nil
+	off, i := l.offset(p)
+	if i < 0 || l.out[i].sent {
+		return 0, false, nil // not borrowed, or sent twice: the second goes by copy
 	}
-	if copyMin <= 0 || len(p) < copyMin {
-		return 0, false, nil
-	}
-	i := l.take(uint64(len(p)))
-	if i < 0 {
-		return 0, false, l.bad
-	}
-	e := &l.out[i]
-	copy(l.data[e.off:e.end], p)
-	e.sent, e.desc = true, e.off
-	return e.off, true, nil
+	l.out[i].sent, l.out[i].desc = true, off
+	return off, true, nil
 }
 
 // close stops lending and returns the pages this side's user still has
@@ -296,12 +304,11 @@ func (b *borrower) resolve(off, n uint64) ([]byte, error) {
 		return nil, corrupt("more than %d payloads lent at once", retSlots)
 	}
 	pg := span{off, off + n}.pages()
-	for _, h := range b.held {
-		if pg.off < h.pages.end && h.pages.off < pg.end {
-			return nil, corrupt("descriptor [%d, +%d) shares a page with a payload not yet given back", off, n)
-		}
+	i, _ := slices.BinarySearchFunc(b.held, pg.off, func(h held, at uint64) int { return cmp.Compare(h.pages.off, at) })
+	if i > 0 && b.held[i-1].pages.end > pg.off || i < len(b.held) && b.held[i].pages.off < pg.end {
+		return nil, corrupt("descriptor [%d, +%d) shares a page with a payload not yet given back", off, n)
 	}
-	b.held = append(b.held, held{off, pg})
+	b.held = slices.Insert(b.held, i, held{off, pg})
 	return b.data[off : off+n : off+n], nil
 }
 
@@ -310,8 +317,8 @@ func (b *borrower) resolve(off, n uint64) ([]byte, error) {
 func (b *borrower) giveBack(off uint64) (span, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	i := slices.IndexFunc(b.held, func(h held) bool { return h.off == off })
-	if i < 0 {
+	i, found := slices.BinarySearchFunc(b.held, off&^(pageSize-1), func(h held, at uint64) int { return cmp.Compare(h.pages.off, at) })
+	if !found || b.held[i].off != off {
 		return span{}, nil // not held: given back twice
 	}
 	pg := b.held[i].pages

@@ -28,18 +28,17 @@ func (c *Conn) Unborrow(p []byte) bool {
 	return ok
 }
 
-// Share makes p travel by descriptor and returns its offset in the
-// outgoing arena: p as it is if it came from Borrow, else a copy of it if
-// it has at least copyMin bytes (copyMin > 0) and the arena has room. ok
-// false means p must go through the ring. Once shared, the arena's pages
-// belong to the peer until it gives them back.
-func (c *Conn) Share(p []byte, copyMin int) (off uint64, ok bool, err error) {
+// Share makes p, a buffer from Borrow, travel by descriptor and returns
+// its offset in the outgoing arena; ok is false for any other p, which
+// must go through the ring. Once shared, the buffer's pages belong to the
+// peer until it gives them back.
+func (c *Conn) Share(p []byte) (off uint64, ok bool, err error) {
 	c.memMu.RLock()
 	defer c.memMu.RUnlock()
 	if c.mem == nil {
 		return 0, false, errClosed
 	}
-	return c.lend.share(p, copyMin)
+	return c.lend.share(p)
 }
 
 // Resolve returns the payload a descriptor from the peer names, in the

@@ -9,8 +9,8 @@ import (
 // Region layout; see the package documentation.
 const (
 	magic        = "PBXSHM2\x00"
-	controlSize  = 4096
-	ctrlOffset0  = 1024 // ring 0's control block
+	controlSize  = pageSize + ringCount*retSize // the control page, then the arenas' return rings
+	ctrlOffset0  = 1024                         // ring 0's control block
 	ctrlSize     = 512
 	lineSize     = 128 // one word per line: no false sharing, even with adjacent-line prefetch
 	offHead      = 0 * lineSize

@@ -72,7 +72,7 @@ func TestRewrittenPayloadStaysStableForTheHandler(t *testing.T) {
 	defer ep.Close()
 	raw, conn := hostileArena(t, ep)
 	b := conn.Borrow(1 << 20)
-	off, ok, err := conn.Share(b, 0)
+	off, ok, err := conn.Share(b)
 	if !ok || err != nil {
 		t.Fatal(ok, err)
 	}
@@ -117,7 +117,7 @@ func TestReusedBufferEndsTheConnection(t *testing.T) {
 	defer ep.Close()
 	raw, conn := hostileArena(t, ep)
 	b := conn.Borrow(64 << 10)
-	off, _, _ := conn.Share(b, 0)
+	off, _, _ := conn.Share(b)
 	sendShared(t, raw, 1, off, uint64(len(b)))
 	sendShared(t, raw, 2, off+100, 10) // the same pages, not given back
 	if code := goawayCode(t, raw); code != transport.CodeProtocol {
