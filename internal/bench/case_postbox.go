@@ -26,9 +26,58 @@ func postboxCases() []Case {
 		if !claimed[s] {
 			out = append(out, postboxCase(s))
 		}
+		if s == "shm" && !claimed[zeroCopyName] {
+			out = append(out, zeroCopyCase())
+		}
 	}
 	return out
 }
+
+// zeroCopyName is the case that sends buffers from Conn.Borrow over shm.
+const zeroCopyName = "shm-zc"
+
+// zeroCopyCase measures what moving a payload through shared memory costs
+// when it is never copied: the request is a buffer from Conn.Borrow, the
+// handler reads it in place (ListenConfig.InPlace) and answers with its
+// length, no data. The bytes are neither written nor read: an application
+// builds its message in the buffer instead of elsewhere.
+func zeroCopyCase() Case {
+	return Case{
+		Name:   zeroCopyName,
+		Group:  GroupPostbox,
+		Note:   "Postbox shm, zero copy: requests in buffers from Conn.Borrow, read in place (ListenConfig.InPlace); the answer is the length only, not an echo",
+		Shared: true,
+		Serve: func(ctx context.Context, p Params) (Server, error) {
+			return servePostboxWith(ctx, listenAddr("shm", p.Name), p, true)
+		},
+		Dial: func(ctx context.Context, p Params, addr string) (Client, error) {
+			d := postbox.Dialer{MaxSize: bigMax(p.MaxSize)}
+			c, err := d.Dial(ctx, addr)
+			if err != nil {
+				return nil, err
+			}
+			return zcClient{c}, nil
+		},
+	}
+}
+
+// zcClient sends each payload in a borrowed buffer of the same size.
+type zcClient struct{ c *postbox.Conn }
+
+func (c zcClient) Send(ctx context.Context, p []byte) error {
+	rep, err := c.c.Send(ctx, postbox.Message{ID: postbox.User, Data: c.c.Borrow(len(p))})
+	if err != nil {
+		return err
+	}
+	return checkEcho(int(rep.Result), len(p))
+}
+
+func (c zcClient) Post(ctx context.Context, p []byte) error {
+	return c.c.Post(ctx, postbox.Message{ID: postbox.User + 1, Data: c.c.Borrow(len(p))})
+}
+
+func (c zcClient) Flush(ctx context.Context) error { return c.c.Flush(ctx) }
+func (c zcClient) Close() error                    { return c.c.Close() }
 
 func postboxCase(scheme string) Case {
 	c := Case{
@@ -86,18 +135,27 @@ type pbServer struct {
 }
 
 func servePostbox(ctx context.Context, addr string, p Params) (*pbServer, error) {
+	return servePostboxWith(ctx, addr, p, false)
+}
+
+// servePostboxWith is servePostbox; lengthOnly answers a Send with its
+// length and no data, and reads payloads in place (zeroCopyCase).
+func servePostboxWith(ctx context.Context, addr string, p Params, lengthOnly bool) (*pbServer, error) {
 	s := &pbServer{}
 	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
 		if m.ID == postbox.User+1 { // posted
 			s.recv.Add(1)
 			return postbox.Reply{}, nil
 		}
+		if lengthOnly {
+			return postbox.Reply{Result: int64(len(m.Data))}, nil
+		}
 		return postbox.Reply{Result: int64(len(m.Data)), Data: m.Data}, nil
 	})
 	// The endpoint lends Data for the call and the client releases its
 	// replies, as the raw baselines reuse one buffer: Postbox set up for
 	// throughput, as docs/BENCHMARKS.md says (-keep-buffers: the defaults).
-	lc := postbox.ListenConfig{MaxSize: bigMax(p.MaxSize), ReuseBuffers: !p.KeepBuffers}
+	lc := postbox.ListenConfig{MaxSize: bigMax(p.MaxSize), ReuseBuffers: !p.KeepBuffers, InPlace: lengthOnly}
 	ep, err := lc.Listen(ctx, addr, h)
 	if err != nil {
 		return nil, err
