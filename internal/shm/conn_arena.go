@@ -15,7 +15,23 @@ func (c *Conn) Borrow(n int) []byte {
 	if c.mem == nil {
 		return nil
 	}
-	return c.lend.borrow(n)
+	b := c.lend.borrow(n)
+	if b == nil {
+		c.checkLender()
+	}
+	return b
+}
+
+// checkLender breaks the writing side once the peer gave back what it was
+// not lent: the next write fails with ErrRingCorrupt, ending the
+// connection as any broken ring does.
+func (c *Conn) checkLender() {
+	c.lend.mu.Lock()
+	err := c.lend.bad
+	c.lend.mu.Unlock()
+	if err != nil {
+		c.wr.fail(err)
+	}
 }
 
 // Unborrow gives back a buffer from Borrow that was not shared; it reports
@@ -38,7 +54,11 @@ func (c *Conn) Share(p []byte) (off uint64, ok bool, err error) {
 	if c.mem == nil {
 		return 0, false, errClosed
 	}
-	return c.lend.share(p)
+	off, ok, err = c.lend.share(p)
+	if err != nil {
+		c.wr.fail(err)
+	}
+	return off, ok, err
 }
 
 // Resolve returns the payload a descriptor from the peer names, in the
