@@ -7,17 +7,22 @@
 //
 // # Layout
 //
-// The region starts with a 4 KiB control page, then ring 0's data (client
-// to endpoint), then ring 1's data (endpoint to client):
+// The region starts with a 4 KiB control page and two pages of return
+// ring for each arena, then ring 0's data (client to endpoint), ring 1's
+// data (endpoint to client), arena 0 and arena 1:
 //
-//	0     8  magic "PBXSHM1\x00"
-//	8     8  size of ring 0 in bytes (a power of two)
-//	16    8  size of ring 1 in bytes
-//	256   4  the endpoint's CPU hint: 1 + the CPU it last ran on
-//	384   4  the client's CPU hint
-//	1024  512  ring 0 control block
-//	1536  512  ring 1 control block
-//	4096  ring 0 data, then ring 1 data
+//	0      8  magic "PBXSHM2\x00"
+//	8      8  size of ring 0 in bytes (a power of two)
+//	16     8  size of ring 1 in bytes
+//	24     8  size of arena 0 in bytes (whole pages; 0 for none)
+//	32     8  size of arena 1 in bytes
+//	256    4  the endpoint's CPU hint: 1 + the CPU it last ran on
+//	384    4  the client's CPU hint
+//	1024   512  ring 0 control block
+//	1536   512  ring 1 control block
+//	4096   8192  arena 0's return ring: head, tail, 992 offsets
+//	12288  8192  arena 1's return ring
+//	20480  ring 0 data, ring 1 data, arena 0, arena 1
 //
 // A control block holds four words, each on its own 128-byte line so the
 // producer's and the consumer's writes never share a cache line:
@@ -40,6 +45,17 @@
 // system call or a sleep until its own deadline, never a hang past Close or
 // an out-of-bounds access. A broken invariant returns ErrRingCorrupt, which
 // matches transport.ErrProtocol.
+//
+// # Arenas
+//
+// A payload built in the arena of its direction (Borrow) travels as a
+// descriptor instead (Share, Resolve, Return; see arena.go): the lender
+// keeps locally which pages it lent, the borrower which pages it holds,
+// and each checks what the other publishes — a descriptor outside the
+// arena or over pages still held, an offset given back that was not lent
+// — returning ErrRingCorrupt. When the Conn closes, pages still borrowed
+// or held are moved to private memory at the same addresses (mremap), so
+// slices into them stay valid until given back.
 //
 // # Waiting
 //
