@@ -17,9 +17,11 @@ const (
 // Buffers follow one rule on every transport: a sender may reuse Data as
 // soon as Send, SendAsync, Post or TryPost returns, and the Data a handler
 // receives is its own to keep — unless the endpoint set
-// ListenConfig.ReuseBuffers, which lends it only until the handler
-// returns. Dialer.NoCopy hands Data to an in-process handler without a
-// copy: then ownership passes.
+// ListenConfig.ReuseBuffers or InPlace, which lend it only until the
+// handler returns. Dialer.NoCopy hands Data to an in-process handler
+// without a copy: then ownership passes. So does a buffer from
+// Conn.Borrow: passing it gives it back, and the sender must not touch it
+// after.
 type Message struct {
 	ID   uint32 // message number, e.g. CopyData or User+1
 	W    int64  // first parameter (wParam)
