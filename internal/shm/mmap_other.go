@@ -2,9 +2,6 @@
 
 package shm
 
-// unmap is never reached where regions cannot be made.
-func unmap([]byte) {}
-
 // unmapKeeping is never reached where regions cannot be made.
 func unmapKeeping([]byte, []span) {}
 

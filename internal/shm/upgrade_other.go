@@ -14,7 +14,7 @@ import (
 func Supported() error { return ErrUnsupported }
 
 // Endpoint offers no upgrade on this OS.
-func Endpoint(int) *driver.Upgrade { return nil }
+func Endpoint(int, int) *driver.Upgrade { return nil }
 
 // Client asks for an upgrade no endpoint here can grant; its Receive fails.
 func Client() *driver.Upgrade {
