@@ -111,6 +111,25 @@ func TestArenaLendsAtMostTheReturnRingsSlots(t *testing.T) {
 	if n != retSlots {
 		t.Fatalf("lent %d buffers, want %d", n, retSlots)
 	}
+	// Every slot lent to the peer and given back: the next Borrow must
+	// take them back before it counts them.
+	c2, e2 := arenaPair(t, 2*retSlots)
+	var offs []uint64
+	for b := c2.Borrow(1); b != nil; b = c2.Borrow(1) {
+		off, _, _ := c2.Share(b)
+		offs = append(offs, off)
+	}
+	for _, off := range offs {
+		if _, err := e2.Resolve(off, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := e2.Return(off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c2.Borrow(1) == nil {
+		t.Fatal("nothing lent after every buffer came back")
+	}
 	_ = e
 }
 
