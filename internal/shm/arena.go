@@ -227,9 +227,6 @@ func (l *lender) unborrow(p []byte) (bool, span) {
 // ring's copies in and out overlap and a copy into the arena would have
 // to end before the peer's could begin.
 func (l *lender) share(p []byte) (off uint64, ok bool, err error) {
-	if _, in := l.offsetIn(p); !in {
-		return 0, false, nil // most payloads: decided without the lock
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {

@@ -49,6 +49,9 @@ func (c *Conn) Unborrow(p []byte) bool {
 // must go through the ring. Once shared, the buffer's pages belong to the
 // peer until it gives them back.
 func (c *Conn) Share(p []byte) (off uint64, ok bool, err error) {
+	if _, in := c.lend.offsetIn(p); !in {
+		return 0, false, nil // most payloads: no lock at all
+	}
 	c.memMu.RLock()
 	defer c.memMu.RUnlock()
 	if c.mem == nil {
