@@ -180,3 +180,49 @@ func shortPath(tb testing.TB, name string) string {
 	tb.Cleanup(func() { os.RemoveAll(dir) })
 	return filepath.Join(dir, name)
 }
+
+func init() {
+	helpers["inplace"] = inPlacePeer
+}
+
+// inPlacePeer listens at addr with InPlace and answers every Send with its
+// payload's length: the receiving side of a zero-copy Send.
+func inPlacePeer(addr string) error {
+	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
+		return postbox.Reply{Result: int64(len(m.Data))}, nil
+	})
+	if _, err := postbox.Listen(addr, h, postbox.WithInPlace()); err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	select {}
+}
+
+// BenchmarkZeroCopySend: a Send of a buffer from Conn.Borrow, read in place
+// by the endpoint's handler, which answers with the length. The payload is
+// neither written nor read: what crossing costs when nothing is copied.
+func BenchmarkZeroCopySend(b *testing.B) {
+	for _, n := range []int{64, 1 << 20, 4 << 20} {
+		b.Run(fmt.Sprintf("%dB", n), func(b *testing.B) {
+			b.Setenv("XDG_RUNTIME_DIR", shortPath(b, ""))
+			startHelper(b, "inplace", "shm:zc")
+			c, err := postbox.Dial(context.Background(), "shm:zc")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			ctx := context.Background()
+			send := func() {
+				rep, err := c.Send(ctx, postbox.Message{ID: postbox.User, Data: c.Borrow(n)})
+				if err != nil || rep.Result != int64(n) {
+					b.Fatal(rep.Result, err)
+				}
+			}
+			for range 1000 {
+				send()
+			}
+			b.ReportAllocs()
+			measure(b, send)
+		})
+	}
+}
