@@ -190,4 +190,13 @@ type Dialer struct {
 	// TryPost again. Other transports copy the bytes onto the wire as
 	// always, so the setting changes nothing there.
 	NoCopy bool
+	// InPlace leaves the Data of a reply that came through shared memory
+	// ("shm:", a buffer the handler got from Borrow) where the handler
+	// wrote it, instead of copying it out: it is the caller's only until
+	// Reply.Release, which gives it back — release every reply, or the
+	// memory stays lent until the connection ends. The bytes lie in memory
+	// the endpoint can write: one that breaks the protocol can change them
+	// while the caller reads them. Without it, such a reply is copied
+	// once, and its bytes are the caller's to keep.
+	InPlace bool
 }

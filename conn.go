@@ -55,6 +55,7 @@ func (d *Dialer) driverConfig() *driver.DialConfig {
 		TrustUIDs:        d.TrustUIDs,
 		Logger:           d.Logger,
 		NoCopy:           d.NoCopy,
+		InPlace:          d.InPlace,
 	}
 }
 

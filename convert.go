@@ -43,7 +43,7 @@ func handlerFunc(h Handler) transport.HandlerFunc {
 // publicReply is a transport's reply as a caller gets it: its buffer goes
 // with it, for Release.
 func publicReply(r transport.Reply) Reply {
-	return Reply{Result: r.Result, Data: r.Data, buf: r.Buf}
+	return Reply{Result: r.Result, Data: r.Data, buf: r.Buf, give: r.Give}
 }
 
 // wireReply is a handler's reply as the engine writes it. A buffer it may

@@ -39,7 +39,8 @@ type Reply struct {
 	Result int64
 	Data   []byte
 
-	buf *[]byte // the recycled buffer Data is in, if any (see Release)
+	buf  *[]byte // the recycled buffer Data is in, if any (see Release)
+	give func()  // with Dialer.InPlace: gives Data's shared memory back (see Release)
 }
 
 // Release gives the buffer that holds r.Data back for a later reply to
@@ -50,9 +51,17 @@ type Reply struct {
 // Release sets r.Data to nil; it does nothing on a reply whose Data came
 // from elsewhere (a handler's own Reply, a transport that cannot recycle),
 // or a second time.
+//
+// With Dialer.InPlace, the Data of a reply that came through shared memory
+// lies where the handler wrote it until Release, which gives it back to
+// the endpoint: release such replies, or the memory they hold is lent to no
+// one else until the connection ends.
 func (r *Reply) Release() {
 	bufpool.Put(r.buf)
-	r.buf, r.Data = nil, nil
+	if r.give != nil {
+		r.give()
+	}
+	r.buf, r.give, r.Data = nil, nil, nil
 }
 
 // Peer identifies who sent a message, or who a Conn is connected to:

@@ -158,5 +158,8 @@ func WithDialLogger(l *slog.Logger) DialOption { return func(d *Dialer) { d.Logg
 // WithDialRedial sets Dialer.Redial.
 func WithDialRedial() DialOption { return func(d *Dialer) { d.Redial = true } }
 
+// WithDialInPlace sets Dialer.InPlace.
+func WithDialInPlace() DialOption { return func(d *Dialer) { d.InPlace = true } }
+
 // WithDialNoCopy sets Dialer.NoCopy.
 func WithDialNoCopy() DialOption { return func(d *Dialer) { d.NoCopy = true } }

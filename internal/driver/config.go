@@ -111,6 +111,9 @@ type DialConfig struct {
 	// NoCopy hands a message's Data to an in-process handler instead of
 	// copying it: ownership passes (Dialer.NoCopy).
 	NoCopy bool
+	// InPlace leaves a reply that came through shared memory where it
+	// lies until Reply.Release (Dialer.InPlace).
+	InPlace bool
 }
 
 // MaxSizeOr returns v, or the default when v is zero.

@@ -113,3 +113,24 @@ func (sc *serverConn) Borrow(n int) []byte {
 
 // Unborrow implements transport.Lender.
 func (sc *serverConn) Unborrow(p []byte) bool { return sc.w.arena != nil && sc.w.arena.Unborrow(p) }
+
+// inPlace resolves a reply's shared payload where it lies (Dialer.InPlace):
+// the caller reads it there until Reply.Release gives it back.
+func (c *Client) inPlace(off, n uint64) ([]byte, error) {
+	p, err := c.w.arena.Resolve(off, n)
+	if err != nil {
+		return nil, err
+	}
+	c.shared, c.isShared = off, true
+	return p, nil
+}
+
+// giver returns the Reply.Give that returns the payload at off.
+func (c *Client) giver(off uint64) func() {
+	a := c.w.arena
+	return func() {
+		if err := a.Return(off); err != nil {
+			c.fail(err)
+		}
+	}
+}

@@ -28,6 +28,8 @@ type Client struct {
 	closeTO  time.Duration
 	alloc    func(int) []byte
 	lastBuf  *[]byte   // the buffer alloc handed out last; owned by the reader
+	shared   uint64    // with InPlace: the arena offset of the payload read last
+	isShared bool      // whether the payload read last is in the arena
 	prevBuf  *[]byte   // the one before it, while a growing reply is copied out of it
 	curDL    time.Time // the read deadline in force; owned by the reader
 
@@ -112,6 +114,9 @@ func DialAuth(ctx context.Context, conn net.Conn, name string, auth []byte, peer
 	if a := arenaOf(conn); a != nil {
 		c.w.arena = a
 		c.r.resolve = copyOut(a, c.alloc)
+		if cfg.InPlace {
+			c.r.resolve = c.inPlace
+		}
 	}
 	c.wg.Add(1)
 	go c.background()

@@ -128,7 +128,7 @@ func (c *Client) setReadDeadline(t time.Time) {
 // readOne reads and handles one frame. It returns only a timeout error; any
 // other error fails the connection, which completes every call.
 func (c *Client) readOne() error {
-	c.lastBuf = nil
+	c.lastBuf, c.isShared = nil, false
 	h, p, err := c.r.next(c.alloc)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -160,6 +160,9 @@ func (c *Client) handle(h *wire.Header, p []byte) error {
 		rep := transport.Reply{Result: h.W, Data: p}
 		if len(p) > 0 {
 			rep.Buf = c.lastBuf
+		}
+		if c.isShared {
+			rep.Give = c.giver(c.shared)
 		}
 		return c.answer(h.Seq, rep, nil)
 	case wire.KindError:
@@ -209,6 +212,9 @@ func (c *Client) answer(seq uint64, rep transport.Reply, err error) error {
 		c.mu.Unlock()
 		putCall(cl)
 		bufpool.Put(rep.Buf) // nobody will read it
+		if rep.Give != nil {
+			rep.Give()
+		}
 		return nil
 	}
 	cl.rep, cl.err = rep, err

@@ -31,6 +31,7 @@ type Reply struct {
 	Result int64
 	Data   []byte
 	Buf    *[]byte // the pooled buffer (internal/bufpool) Data is in, if any: the receiver may recycle it
+	Give   func()  // if set, Data lies in memory the transport lent (shared memory): Give returns it, once done
 }
 
 // Peer identifies the sender of a message. Fields that a transport cannot know
