@@ -60,8 +60,8 @@
 // A caller may reuse what it passed to Send, SendAsync, Post or TryPost as
 // soon as the call returns, and what a handler or a caller receives
 // (Message.Data, Reply.Data) is its own to keep — on every transport.
-// ListenConfig.ReuseBuffers, ListenConfig.InPlace and Dialer.NoCopy trade
-// that for speed, each documenting its contract. Conn.Borrow and Borrow
+// ListenConfig.ReuseBuffers, ListenConfig.InPlace, Dialer.InPlace and
+// Dialer.NoCopy trade that for speed, each documenting its contract. Conn.Borrow and Borrow
 // lend buffers that travel without a copy over shared memory; passing one
 // to a call gives it back.
 //

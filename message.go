@@ -32,7 +32,8 @@ type Message struct {
 
 // Reply is a handler's answer to a sent message: the window procedure's
 // LRESULT, plus optional data. The Data a caller receives in a Reply is its
-// own to keep, or to give back with Release. A handler must not change a
+// own to keep, or to give back with Release (with Dialer.InPlace, its own
+// only until Release). A handler must not change a
 // slice it returned in a Reply: the endpoint may still be writing it after
 // ServeMessage returns.
 type Reply struct {
