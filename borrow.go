@@ -44,10 +44,11 @@ func (c *Conn) Unborrow(b []byte) {
 // Borrow, called by a handler answering a Send, returns a buffer of n
 // bytes for its Reply's Data that travels back without a copy, like
 // Conn.Borrow's: over shared memory it lies in the region the connection
-// shares with the sender. Returning it in the Reply gives it back; a
-// buffer the handler does not return is garbage to the region until the
-// connection ends. Outside such a handler, or over other transports, it
-// returns ordinary memory.
+// shares with the sender. Returning it in the Reply gives it back, even
+// when the reply is not sent (the handler also returns an error, or
+// answers a Post); a buffer the handler does not return stays lent until
+// the connection ends. Outside such a handler, or over other transports,
+// it returns ordinary memory.
 func Borrow(ctx context.Context, n int) []byte {
 	if n <= 0 {
 		return nil

@@ -369,6 +369,8 @@ func (sc *serverConn) Respond(r *dispatch.Request, rep transport.Reply, err erro
 	if r.IsSend() {
 		sc.answer(r, rep, err, buf) // the answer may be the request's bytes (an echo): buf goes once it is written
 		buf = nil
+	} else {
+		sc.Unborrow(rep.Data) // a Post's handler answered into a borrowed buffer: nobody reads it
 	}
 	switch {
 	case r.IsSend():
@@ -391,6 +393,7 @@ func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error
 		err = fmt.Errorf("%w: reply of %d bytes, sender accepts %d", transport.ErrTooLarge, len(rep.Data), sc.peerMax)
 	}
 	if err != nil {
+		sc.Unborrow(rep.Data) // data borrowed for a reply that is not sent
 		text := err.Error()
 		var re *transport.RemoteError
 		if errors.As(err, &re) {

@@ -372,3 +372,44 @@ func TestInPlaceReplyIsReadWhereTheHandlerWroteIt(t *testing.T) {
 		}
 	}
 }
+
+// TestBorrowedReplyNotSentComesBack: a handler that borrows a reply buffer
+// and then fails gives it back with its error. After 20 such failures in
+// an arena of 1 MiB, a 1 MiB reply still travels in the arena: the
+// handler's later write to its buffer shows in the caller's in-place Data.
+func TestBorrowedReplyNotSentComesBack(t *testing.T) {
+	privateNamespace(t)
+	kept := make(chan []byte, 1)
+	h := postbox.HandlerFunc(func(ctx context.Context, m *postbox.Message) (postbox.Reply, error) {
+		b := postbox.Borrow(ctx, 1<<20)
+		if m.ID == 1 {
+			return postbox.Reply{Data: b}, errors.New("no")
+		}
+		kept <- b
+		return postbox.Reply{Data: b}, nil
+	})
+	ep, err := postbox.Listen("shm:failed", h, postbox.WithShmArenaSize(1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	c, err := postbox.Dial(context.Background(), "shm:failed", postbox.WithDialInPlace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 20 {
+		if _, err := c.Send(context.Background(), postbox.Message{ID: 1}); err == nil {
+			t.Fatal("the handler's error did not arrive")
+		}
+	}
+	rep, err := c.Send(context.Background(), postbox.Message{ID: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Release()
+	(<-kept)[0] = 0x5A
+	if rep.Data[0] != 0x5A {
+		t.Fatal("the reply was copied: the failed replies' buffers never came back to the arena")
+	}
+}
