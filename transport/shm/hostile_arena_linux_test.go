@@ -76,8 +76,9 @@ func TestRewrittenPayloadStaysStableForTheHandler(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	stop := make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		for i := byte(0); ; i++ {
 			select {
 			case <-stop:
@@ -87,7 +88,10 @@ func TestRewrittenPayloadStaysStableForTheHandler(t *testing.T) {
 			}
 		}
 	}()
-	defer close(stop)
+	defer func() { // the writer must be done before the region is unmapped
+		close(stop)
+		<-stopped
+	}()
 	sendShared(t, raw, 1, off, uint64(len(b)))
 	if <-changed {
 		t.Fatal("the bytes changed under a handler that was promised stable ones")
