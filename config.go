@@ -104,9 +104,9 @@ type ListenConfig struct {
 	// ShmArenaSize is the size in bytes of each of the two arenas a
 	// shared-memory connection gets for payloads that travel by
 	// descriptor instead of through a ring: buffers from Conn.Borrow and
-	// Borrow, and copies of payloads of 64 KiB or more. It is rounded up to
-	// whole 4 KiB pages, at most 1 GiB. Zero means 8 MiB; a negative size
-	// gives no arenas, and every payload goes through the rings.
+	// Borrow (other payloads always go through the rings). It is rounded
+	// up to whole 4 KiB pages, at most 1 GiB. Zero means 8 MiB; a negative
+	// size gives no arenas, and Borrow then returns ordinary memory.
 	ShmArenaSize int
 	// Logger receives connection events and recovered panics. Nil
 	// discards them.
@@ -137,7 +137,7 @@ type ListenConfig struct {
 	// keeps. By default Data is the handler's to keep.
 	ReuseBuffers bool
 	// InPlace lends the handler a payload that came through shared memory
-	// ("shm:", from Conn.Borrow or of 64 KiB or more) where the sender
+	// ("shm:", a buffer from Conn.Borrow) where the sender
 	// wrote it, until the handler returns, instead of a copy: Data is then
 	// the handler's only until it returns, as with ReuseBuffers. The bytes
 	// lie in memory the sender can write: a sender that breaks the

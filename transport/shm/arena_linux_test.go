@@ -15,7 +15,7 @@ import (
 )
 
 // Payloads that travel by descriptor through the region's arenas: buffers
-// from Borrow, and copies of payloads of 64 KiB or more.
+// from Borrow; every other payload goes through the rings.
 
 // pattern fills b with bytes derived from seed.
 func pattern(b []byte, seed uint64) {
