@@ -82,37 +82,37 @@ func (f *frameReader) resolveShared(desc []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %s frame: %v", transport.ErrProtocol, f.hdr.Kind, err)
 }
 
-// Borrow implements transport.Lender: a buffer in the connection's
-// outgoing arena, or nil.
-func (c *Client) Borrow(n int) []byte {
-	if c.w.arena == nil {
+// borrow lends n bytes of the outgoing arena; nil without one.
+func (w *frameWriter) borrow(n int) []byte {
+	if w.arena == nil {
 		return nil
 	}
-	return c.w.arena.Borrow(n)
+	return w.arena.Borrow(n)
 }
 
+// unborrow gives back a borrowed buffer that was not shared.
+func (w *frameWriter) unborrow(p []byte) bool { return w.arena != nil && w.arena.Unborrow(p) }
+
+// Borrow implements transport.Lender: a buffer in the connection's
+// outgoing arena, or nil.
+func (c *Client) Borrow(n int) []byte { return c.w.borrow(n) }
+
 // Unborrow implements transport.Lender.
-func (c *Client) Unborrow(p []byte) bool { return c.w.arena != nil && c.w.arena.Unborrow(p) }
+func (c *Client) Unborrow(p []byte) bool { return c.w.unborrow(p) }
 
 // unlend gives back a borrowed payload whose message was refused before it
 // reached the writer, and returns err.
 func (c *Client) unlend(p []byte, err error) error {
-	if c.w.arena != nil {
-		c.w.arena.Unborrow(p)
-	}
+	c.w.unborrow(p)
 	return err
 }
 
-// Borrow lends a handler a buffer in the outgoing arena for its answer.
-func (sc *serverConn) Borrow(n int) []byte {
-	if sc.w.arena == nil {
-		return nil
-	}
-	return sc.w.arena.Borrow(n)
-}
+// Borrow lends a handler a buffer in the outgoing arena for its answer
+// (transport.Lender).
+func (sc *serverConn) Borrow(n int) []byte { return sc.w.borrow(n) }
 
 // Unborrow implements transport.Lender.
-func (sc *serverConn) Unborrow(p []byte) bool { return sc.w.arena != nil && sc.w.arena.Unborrow(p) }
+func (sc *serverConn) Unborrow(p []byte) bool { return sc.w.unborrow(p) }
 
 // inPlace resolves a reply's shared payload where it lies (Dialer.InPlace):
 // the caller reads it there until Reply.Release gives it back.

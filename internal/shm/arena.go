@@ -100,7 +100,7 @@ type lender struct {
 // buffers given back in the order they were lent are found at once. The
 // caller holds mu.
 func (l *lender) take(n uint64) int {
-	if l.closed || l.bad != nil || n == 0 || l.reap() != nil || len(l.out) >= retSlots {
+	if l.closed || l.bad != nil || l.reap() != nil || len(l.out) >= retSlots {
 		return -1
 	}
 	need := roundPages(n)

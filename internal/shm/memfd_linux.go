@@ -103,7 +103,7 @@ func unmapKeeping(mem []byte, keep []span) {
 			unmapPages(mem[at:s.off])
 		}
 		if s.end > s.off {
-			detach(mem[s.off:s.end]) // if it cannot, the shared pages stay mapped, and valid
+			detach(mem[s.off:s.end])
 		}
 		at = s.end
 	}
@@ -111,21 +111,19 @@ func unmapKeeping(mem []byte, keep []span) {
 
 // detach moves p's pages onto private memory holding the same bytes, at the
 // same addresses, in one step (mremap), so that a reader never sees them
-// change; it reports whether it could.
-func detach(p []byte) bool {
+// change. If it cannot, the shared pages stay mapped, and valid.
+func detach(p []byte) {
 	n := uintptr(len(p))
 	tmp, err := unix.MmapPtr(-1, 0, nil, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
-		return false
+		return
 	}
 	copy(unsafe.Slice((*byte)(tmp), n), p)
 	_, _, errno := unix.Syscall6(unix.SYS_MREMAP, uintptr(tmp), n, n,
 		unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, uintptr(unsafe.Pointer(unsafe.SliceData(p))), 0)
 	if errno != 0 {
 		unix.MunmapPtr(tmp, n)
-		return false
 	}
-	return true
 }
 
 // unmapPages unmaps whole pages of a region, detached or not.
