@@ -103,7 +103,7 @@ func (s *suite) tryBadInput(t *testing.T, ep *postbox.Endpoint, bi badInput) {
 	defer raw.Close()
 	raw.SetDeadline(time.Now().Add(10 * time.Second))
 	if bi.phase == phaseFrames {
-		handshake(t, raw, ep.Name())
+		Handshake(t, raw, ep.Name())
 	}
 	if in := bi.input(ep.Name()); len(in) > 0 {
 		if _, err := raw.Write(in); err != nil {
@@ -115,7 +115,7 @@ func (s *suite) tryBadInput(t *testing.T, ep *postbox.Endpoint, bi badInput) {
 	}
 	switch {
 	case bi.want.goaway != 0:
-		if code := readGoaway(t, raw); code != bi.want.goaway {
+		if code := ReadGoaway(t, raw); code != bi.want.goaway {
 			t.Fatalf("endpoint answered with goaway code %d, want %d", code, bi.want.goaway)
 		}
 	case bi.want.silent:
@@ -142,8 +142,9 @@ func closeWrite(c net.Conn) {
 	c.Close()
 }
 
-// handshake performs a client handshake by hand.
-func handshake(t *testing.T, c io.ReadWriter, name string) {
+// Handshake performs a client handshake by hand, for tests that write
+// frames themselves.
+func Handshake(t *testing.T, c io.ReadWriter, name string) {
 	t.Helper()
 	hello := wire.Hello{Version: wire.Version, PID: uint32(os.Getpid()), MaxSize: 1 << 20, Name: name}
 	if _, err := c.Write(wire.AppendHello(nil, &hello)); err != nil {
@@ -155,9 +156,9 @@ func handshake(t *testing.T, c io.ReadWriter, name string) {
 	}
 }
 
-// readGoaway reads frames until a Goaway and returns its code; the stream
+// ReadGoaway reads frames until a Goaway and returns its code; the stream
 // must then end.
-func readGoaway(t *testing.T, c io.Reader) transport.Code {
+func ReadGoaway(t *testing.T, c io.Reader) transport.Code {
 	t.Helper()
 	hb := make([]byte, wire.HeaderSize)
 	for {

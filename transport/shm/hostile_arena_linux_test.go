@@ -5,11 +5,11 @@ import (
 	"context"
 	"io"
 	"net"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/postbox-ipc/postbox"
+	"github.com/postbox-ipc/postbox/internal/conformance"
 	"github.com/postbox-ipc/postbox/internal/shm"
 	"github.com/postbox-ipc/postbox/internal/transport"
 	"github.com/postbox-ipc/postbox/internal/wire"
@@ -30,13 +30,7 @@ func hostileArena(t *testing.T, ep *postbox.Endpoint) (*rawShm, *shm.Conn) {
 	raw := newRawShm(c.(*net.UnixConn))
 	t.Cleanup(func() { raw.Close() })
 	raw.SetDeadline(time.Now().Add(20 * time.Second))
-	hello := wire.Hello{Version: wire.Version, PID: uint32(os.Getpid()), MaxSize: 1 << 24, Name: ep.Name()}
-	if _, err := raw.Write(wire.AppendHello(nil, &hello)); err != nil {
-		t.Fatal(err)
-	}
-	if w, err := wire.ReadWelcome(raw); err != nil || w.Status != wire.StatusOK {
-		t.Fatalf("handshake: %v %+v", err, w)
-	}
+	conformance.Handshake(t, raw, ep.Name())
 	return raw, raw.ring.(*shm.Conn)
 }
 
@@ -124,7 +118,7 @@ func TestReusedBufferEndsTheConnection(t *testing.T) {
 	off, _, _ := conn.Share(b)
 	sendShared(t, raw, 1, off, uint64(len(b)))
 	sendShared(t, raw, 2, off+100, 10) // the same pages, not given back
-	if code := goawayCode(t, raw); code != transport.CodeProtocol {
+	if code := conformance.ReadGoaway(t, raw); code != transport.CodeProtocol {
 		t.Fatalf("goaway code %d, want %d (protocol)", code, transport.CodeProtocol)
 	}
 	good, err := postbox.Dial(context.Background(), "shm:reuse")
@@ -134,26 +128,5 @@ func TestReusedBufferEndsTheConnection(t *testing.T) {
 	defer good.Close()
 	if rep, err := good.Send(context.Background(), postbox.Message{ID: 2, Data: make([]byte, 1<<20)}); err != nil || rep.Result != 1<<20 {
 		t.Fatalf("another client: %+v, %v", rep, err)
-	}
-}
-
-// goawayCode reads frames until a goaway and returns its code.
-func goawayCode(t *testing.T, c io.Reader) transport.Code {
-	t.Helper()
-	hb := make([]byte, wire.HeaderSize)
-	for {
-		if _, err := io.ReadFull(c, hb); err != nil {
-			t.Fatalf("connection ended without a goaway frame: %v", err)
-		}
-		var h wire.Header
-		if err := h.Decode(hb, 1<<24); err != nil {
-			t.Fatalf("endpoint sent a bad frame: %v", err)
-		}
-		if _, err := io.CopyN(io.Discard, c, int64(h.Len)); err != nil {
-			t.Fatal(err)
-		}
-		if h.Kind == wire.KindGoaway {
-			return transport.Code(h.ID)
-		}
 	}
 }
