@@ -37,6 +37,9 @@ func (c *Conn) checkLender() {
 // Unborrow gives back a buffer from Borrow that was not shared; it reports
 // whether p was one. After Close it lets go of the buffer's pages.
 func (c *Conn) Unborrow(p []byte) bool {
+	if _, in := c.lend.offsetIn(p); !in {
+		return false // a Post's empty reply, ordinary memory: no lock at all
+	}
 	c.memMu.RLock()
 	defer c.memMu.RUnlock()
 	ok, gone := c.lend.unborrow(p)
