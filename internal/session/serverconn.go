@@ -217,6 +217,9 @@ func (sc *serverConn) readLoop(gen uint64) {
 	rd.watchdog.Stop()
 	defer rd.watchdog.Stop()
 	for {
+		if !sc.r.buffered() {
+			sc.w.flushHeld() // the answers to what it read: before it waits for more
+		}
 		sc.lastBuf, sc.isShared = nil, false
 		h, p, err := sc.r.next(sc.alloc)
 		if err != nil && sc.frameArmed && isTimeout(err) {
@@ -315,6 +318,7 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	}
 	switch {
 	case taken:
+		sc.w.kick()         // what it held: the new reader may be waiting for input
 		return errTakenOver // only an inline run, which cannot fail, is taken over
 	case err == nil:
 		return nil
@@ -401,20 +405,29 @@ func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error
 		}
 		text = text[:min(len(text), maxErrorText, int(sc.peerMax))]
 		h := wire.Header{Kind: wire.KindError, ID: uint32(transport.CodeOf(err)), Seq: r.Seq}
-		sc.w.frame(&h, []byte(text), sc.writeNow(r))
+		sc.w.frameBy(&h, []byte(text), sc.writeMode(r))
 		bufpool.Put(buf)
 		return
 	}
 	h := wire.Header{Kind: wire.KindReply, Seq: r.Seq, W: rep.Result}
-	sc.w.frameRef(&h, rep.Data, sc.writeNow(r), buf)
+	sc.w.frameRef(&h, rep.Data, sc.writeMode(r), buf)
 }
 
-// writeNow says whether r's answer is written by the calling goroutine:
-// yes when r ran inline in the reader and no more requests are buffered (a
-// lone caller's round trip); otherwise the flusher writes it, together with
-// the answers around it.
-func (sc *serverConn) writeNow(r *dispatch.Request) bool {
-	return r.Inline() && !sc.more.Load()
+// writeMode says who writes r's answer or credit. When r ran inline in the
+// reader, the reader does: at once if no more requests are buffered (a
+// lone caller's round trip), else once it has handled what it holds, so
+// the answers to one read leave in one write (byHolder: readLoop flushes
+// before it waits for more, and a reader taken over kicks the flusher).
+// The flusher writes the answers of requests that ran on the loop's
+// goroutine.
+func (sc *serverConn) writeMode(r *dispatch.Request) writeMode {
+	switch {
+	case !r.Inline():
+		return byFlusher
+	case sc.more.Load():
+		return byHolder
+	}
+	return byCaller
 }
 
 // returnCredit frees a handled Post's queue space, telling the sender in
@@ -430,7 +443,7 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 	h := wire.Header{Kind: wire.KindCredit, ID: uint32(sc.pendMsgs), W: sc.pendBytes}
 	sc.pendMsgs, sc.pendBytes = 0, 0
 	sc.mu.Unlock()
-	sc.w.frame(&h, nil, false)
+	sc.w.frameBy(&h, nil, sc.writeMode(r))
 }
 
 // Begin implements dispatch.Responder: r runs inline in the reader, which

@@ -69,14 +69,14 @@ type frameWriter struct {
 	err     error
 	sealed  bool // a last frame is queued: nothing may follow it
 
-	kick chan struct{}
-	stop chan struct{}
-	wg   sync.WaitGroup
+	kickC chan struct{}
+	stop  chan struct{}
+	wg    sync.WaitGroup
 }
 
 func newFrameWriter(dst io.Writer, limit int, stall time.Duration, onFail func(error), hold func(int64)) *frameWriter {
 	w := &frameWriter{dst: dst, onFail: onFail, limit: limit, stall: stall, hold: hold,
-		kick: make(chan struct{}, 1), stop: make(chan struct{})}
+		kickC: make(chan struct{}, 1), stop: make(chan struct{})}
 	w.try, _ = dst.(TryWriter)
 	w.idle.L = &w.mu
 	w.wg.Add(1)
@@ -115,28 +115,77 @@ func (w *frameWriter) drop() {
 // errSealed refuses frames after the last one.
 var errSealed = fmt.Errorf("%w: the connection is closing", transport.ErrClosed)
 
+// writeMode says who writes a queued frame when nobody is writing.
+type writeMode uint8
+
+const (
+	byFlusher writeMode = iota // the flusher goroutine, woken for it
+	byCaller                   // the caller, at once
+	// byHolder: the caller, later: it is the connection's reader, with
+	// more input buffered, and calls flushHeld before it waits for more
+	// (or kick, should it stop reading first). The answers to one read
+	// then leave in one write, and no goroutine is woken to write them.
+	byHolder
+)
+
+// modeOf is byCaller if now is set, byFlusher if not.
+func modeOf(now bool) writeMode {
+	if now {
+		return byCaller
+	}
+	return byFlusher
+}
+
 // frame queues one frame. With now set, the caller writes it (and whatever
 // is queued) itself if nobody else is writing; otherwise the flusher does.
 func (w *frameWriter) frame(h *wire.Header, payload []byte, now bool) error {
-	return w.put(h, payload, now, false, false, nil)
+	return w.put(h, payload, modeOf(now), false, false, nil)
 }
 
-// frameRef is frame for a payload its owner leaves untouched until it is
+// frameBy is frame with the writer chosen by mode.
+func (w *frameWriter) frameBy(h *wire.Header, payload []byte, mode writeMode) error {
+	return w.put(h, payload, mode, false, false, nil)
+}
+
+// frameRef is frameBy for a payload its owner leaves untouched until it is
 // written (an answer): one of directMin bytes or more is then queued by
 // reference, not copied, and written from its own slice in the same write
 // as the frames around it. buf, if not nil, is the pooled buffer payload is
 // in: it goes back to bufpool once the payload is written or dropped.
-func (w *frameWriter) frameRef(h *wire.Header, payload []byte, now bool, buf *[]byte) error {
-	return w.put(h, payload, now, false, true, buf)
+func (w *frameWriter) frameRef(h *wire.Header, payload []byte, mode writeMode, buf *[]byte) error {
+	return w.put(h, payload, mode, false, true, buf)
 }
 
 // last queues a final frame (a goaway) and writes it: frames queued after
 // it are refused, so it is the last thing the peer reads.
 func (w *frameWriter) last(h *wire.Header, payload []byte) error {
-	return w.put(h, payload, true, true, false, nil)
+	return w.put(h, payload, byCaller, true, false, nil)
 }
 
-func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal, ref bool, buf *[]byte) error {
+// flushHeld writes what is queued, if nobody is writing: the holder's turn
+// (byHolder).
+func (w *frameWriter) flushHeld() error {
+	w.mu.Lock()
+	if w.writing || !w.queued() || w.err != nil {
+		w.mu.Unlock()
+		return nil
+	}
+	w.writing = true
+	w.mu.Unlock()
+	return w.flush()
+}
+
+// kick wakes the flusher for whatever is queued: a holder that stops
+// reading leaves its frames to it.
+func (w *frameWriter) kick() {
+	select {
+	case w.kickC <- struct{}{}:
+	default:
+	}
+}
+
+func (w *frameWriter) put(h *wire.Header, payload []byte, mode writeMode, seal, ref bool, buf *[]byte) error {
+	now := mode == byCaller
 	if w.arena != nil && len(payload) > 0 && carriesData(h.Kind) {
 		var err error
 		if payload, err = w.share(h, payload); err != nil {
@@ -174,7 +223,7 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal, ref bool, b
 		return err
 	}
 	if w.try != nil && !w.writing && !w.queued() {
-		return w.tryFrame(h, payload, now)
+		return w.tryFrame(h, payload, now) // a ring takes it without a system call: nothing to hold
 	}
 	if ref {
 		w.queueRef(h, payload, buf)
@@ -186,16 +235,13 @@ func (w *frameWriter) put(h *wire.Header, payload []byte, now, seal, ref bool, b
 		w.buf = append(w.buf, payload...)
 		w.count(wire.HeaderSize + len(payload))
 	}
-	if w.writing {
+	if w.writing || mode == byHolder {
 		w.mu.Unlock()
 		return nil
 	}
-	if !now {
+	if mode == byFlusher {
 		w.mu.Unlock()
-		select {
-		case w.kick <- struct{}{}:
-		default:
-		}
+		w.kick()
 		return nil
 	}
 	w.writing = true
@@ -283,10 +329,7 @@ func (w *frameWriter) tryFrame(h *wire.Header, payload []byte, now bool) error {
 	queued := w.queued()
 	w.mu.Unlock()
 	if queued {
-		select {
-		case w.kick <- struct{}{}:
-		default:
-		}
+		w.kick()
 	}
 	return nil
 }
@@ -487,7 +530,7 @@ func (w *frameWriter) flusher() {
 		select {
 		case <-w.stop:
 			return
-		case <-w.kick:
+		case <-w.kickC:
 		}
 		w.mu.Lock()
 		if w.writing || !w.queued() || w.err != nil {

@@ -44,7 +44,7 @@ func TestFrameRefKeepsOrder(t *testing.T) {
 		h := wire.Header{Kind: wire.KindReply, Seq: uint64(i + 1)}
 		var err error
 		if len(p) >= directMin {
-			err = w.frameRef(&h, p, false, nil)
+			err = w.frameRef(&h, p, byFlusher, nil)
 		} else {
 			err = w.frame(&h, p, false)
 		}
@@ -71,7 +71,7 @@ func TestFrameRefKeepsOrder(t *testing.T) {
 	w.writing = true // as if a write were under way: the frames stay queued
 	w.mu.Unlock()
 	h := wire.Header{Kind: wire.KindReply, Seq: 1}
-	w.frameRef(&h, big(4), false, nil)
+	w.frameRef(&h, big(4), byFlusher, nil)
 	w.frame(&h, []byte("small"), false)
 	if held.Load() == 0 {
 		t.Fatal("queued frames hold nothing")
