@@ -40,6 +40,9 @@ func (c *Client) finish(cl *call) {
 	}
 	cl.done = true
 	c.needRead--
+	if cl.cb == nil {
+		c.woke = true // a goroutine waits on cl.ch
+	}
 	select {
 	case cl.ch <- struct{}{}:
 	default:

@@ -46,6 +46,7 @@ type Client struct {
 	confirmed uint64 // Posts the receiver confirmed: max(handled, sync ack)
 	reading   bool   // a goroutine is reading frames
 	needRead  int    // waiters that need someone to read
+	woke      bool   // a waiter was woken since the reader last asked (see yield)
 
 	bgKick chan struct{}
 	stop   chan struct{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/postbox-ipc/postbox/internal/bufpool"
@@ -71,7 +72,12 @@ func (c *Client) lead(ctx context.Context, cl *call) error {
 		stop := context.AfterFunc(ctx, func() { c.conn.SetReadDeadline(aLongTimeAgo) })
 		defer stop()
 	}
-	for !c.isDone(cl) {
+	for {
+		done, woke := c.isDone(cl)
+		if done {
+			return nil
+		}
+		c.yield(woke)
 		if err := c.readOne(); err != nil {
 			c.curDL = aLongTimeAgo // unknown now: the next reader sets it again
 			if ctx.Err() != nil {
@@ -80,7 +86,18 @@ func (c *Client) lead(ctx context.Context, cl *call) error {
 			c.setReadDeadline(dl)
 		}
 	}
-	return nil
+}
+
+// yield lets the callers the reader just woke run before it reads on, if
+// it woke any and has no whole frame in hand: they send their next
+// requests from this P at once, instead of waiting for another thread to
+// be woken for them or for the poll's next turn (pollShare). With eight
+// callers on one unix: connection this took 64 B Sends from 0.56–0.69× to
+// 0.81–1.01× of eight bare sockets (docs/BENCHMARKS.md).
+func (c *Client) yield(woke bool) {
+	if woke && !c.r.buffered() {
+		runtime.Gosched()
+	}
 }
 
 // background reads for waiters that are not reading themselves (SendAsync,
@@ -101,7 +118,12 @@ func (c *Client) background() {
 		c.reading = true
 		c.mu.Unlock()
 		c.setReadDeadline(time.Time{})
-		for c.wanted() {
+		for {
+			want, woke := c.wanted()
+			if !want {
+				break
+			}
+			c.yield(woke)
 			if err := c.readOne(); err != nil {
 				c.curDL = aLongTimeAgo
 				c.setReadDeadline(time.Time{})
@@ -111,11 +133,13 @@ func (c *Client) background() {
 	}
 }
 
-// wanted reports whether anyone waits for the reader.
-func (c *Client) wanted() bool {
+// wanted reports whether anyone waits for the reader, and whether it woke
+// a waiter since it last asked (see yield).
+func (c *Client) wanted() (want, woke bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.needRead > 0 && c.err == nil
+	woke, c.woke = c.woke, false
+	return c.needRead > 0 && c.err == nil, woke
 }
 
 func (c *Client) setReadDeadline(t time.Time) {
@@ -147,10 +171,13 @@ func (c *Client) readOne() error {
 	return nil
 }
 
-func (c *Client) isDone(cl *call) bool {
+// isDone reports whether cl is done, and whether the reader woke a waiter
+// since it last asked (see yield).
+func (c *Client) isDone(cl *call) (done, woke bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return cl.done
+	woke, c.woke = c.woke, false
+	return cl.done, woke
 }
 
 // handle applies one frame from the receiver.
