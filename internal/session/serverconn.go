@@ -47,6 +47,8 @@ type serverConn struct {
 	more     atomic.Bool   // the reader holds input beyond the frame it handles: batch writes
 	accepted atomic.Uint64 // Posts delivered to the loop
 
+	rd *reader // the reader delivering a request: set and read by the reading goroutine only
+
 	mu        sync.Mutex
 	pendMsgs  int64 // credit to return
 	pendBytes int64
@@ -54,7 +56,6 @@ type serverConn struct {
 	drained   bool              // the Drain frame was sent
 	gen       uint64            // the reading goroutine's generation
 	current   *dispatch.Request // being delivered by the reader
-	rd        *reader           // the reader delivering current
 
 	wg sync.WaitGroup // reader goroutines
 }
@@ -291,19 +292,17 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 		sc.accepted.Add(1)
 	}
 	// Run inline when the loop is free: a round trip then costs no
-	// hand-off. While more requests are already buffered, answers and
-	// credit go to the flusher, so the answers to one read leave in one
-	// write (see writeNow).
+	// hand-off. While more requests are already buffered, the reader
+	// writes answers and credit once it has handled them (see writeMode),
+	// so the answers to one read leave in one write.
 	sc.more.Store(sc.r.buffered())
-	sc.mu.Lock()
-	sc.rd = rd // Begin marks r current if it runs inline
-	sc.mu.Unlock()
+	sc.rd = rd // for Begin, which runs in this goroutine if r runs inline
 	err := sc.src.Deliver(r, true)
 	rd.since.Store(0)
 	sc.mu.Lock()
 	taken := sc.gen != rd.gen
 	if !taken {
-		sc.current, sc.rd = nil, nil
+		sc.current = nil
 	}
 	sc.mu.Unlock()
 	if err != nil {
@@ -450,14 +449,12 @@ func (sc *serverConn) returnCredit(r *dispatch.Request) {
 // hands reading on if the handler is still busy after inlineGrace. It is
 // called in the reader's goroutine.
 func (sc *serverConn) Begin(r *dispatch.Request, start time.Duration) {
+	rd := sc.rd // set by deliver, in this goroutine
 	sc.mu.Lock()
-	rd := sc.rd
 	sc.current = r // r is its source's running request now: later ones queue behind it
 	sc.mu.Unlock()
-	if rd != nil {
-		rd.since.Store(max(int64(start), 1))
-		rd.arm(inlineGrace)
-	}
+	rd.since.Store(max(int64(start), 1))
+	rd.arm(inlineGrace)
 }
 
 // Watch implements dispatch.Responder: a handler running inline in the
@@ -483,7 +480,7 @@ func (sc *serverConn) takeover(gen uint64, r *dispatch.Request) {
 		return
 	}
 	sc.gen++
-	sc.current, sc.rd = nil, nil
+	sc.current = nil
 	sc.wg.Add(1)
 	go sc.readLoop(sc.gen)
 }
