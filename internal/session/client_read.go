@@ -92,8 +92,8 @@ func (c *Client) lead(ctx context.Context, cl *call) error {
 // it woke any and has no whole frame in hand: they send their next
 // requests from this P at once, instead of waiting for another thread to
 // be woken for them or for the poll's next turn (pollShare). With eight
-// callers on one unix: connection this took 64 B Sends from 0.56–0.69× to
-// 0.81–1.01× of eight bare sockets (docs/BENCHMARKS.md).
+// callers on one unix: connection, 64 B Sends went from 0.66× to 0.92× of
+// eight bare sockets (docs/BENCHMARKS.md, finding 11).
 func (c *Client) yield(woke bool) {
 	if woke && !c.r.buffered() {
 		runtime.Gosched()
