@@ -223,6 +223,25 @@ func (f *frameReader) buffered() bool {
 	return f.w > f.r || f.haveHdr || f.cheap && f.src.(CheapReader).Buffered() > 0
 }
 
+// whole reports whether next would return a frame (or fail) without
+// reading the stream: a whole frame is buffered. Over a CheapReader it is
+// buffered, as far as the reader can tell without reading it.
+func (f *frameReader) whole() bool {
+	switch {
+	case f.cheap:
+		return f.buffered()
+	case f.haveHdr:
+		return f.w-f.r >= f.want-f.dstN
+	case f.w-f.r < wire.HeaderSize:
+		return false
+	}
+	var h wire.Header
+	if h.Decode(f.buf[f.r:f.w], f.max) != nil {
+		return true // next fails at once
+	}
+	return f.w-f.r >= wire.HeaderSize+int(h.Len)
+}
+
 func eofIsUnexpected(err error) error {
 	if err == io.EOF {
 		return io.ErrUnexpectedEOF

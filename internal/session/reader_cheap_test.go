@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"testing"
@@ -52,4 +53,23 @@ func FuzzCheapFrameReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWholeFrame checks whole: true only once a frame is buffered entirely,
+// so the endpoint's reader writes the answers it holds before it waits
+// for the rest of a frame.
+func TestWholeFrame(t *testing.T) {
+	h := wire.Header{Kind: wire.KindSend, Seq: 1, Len: 100}
+	b := make([]byte, wire.HeaderSize+100)
+	h.Put(b)
+	for _, tc := range []struct {
+		n    int
+		want bool
+	}{{0, false}, {wire.HeaderSize - 1, false}, {wire.HeaderSize, false}, {wire.HeaderSize + 99, false}, {wire.HeaderSize + 100, true}} {
+		f := newFrameReader(bytes.NewReader(nil), 1<<20)
+		f.w = copy(f.buf, b[:tc.n])
+		if got := f.whole(); got != tc.want {
+			t.Errorf("%d bytes buffered: whole = %v, want %v", tc.n, got, tc.want)
+		}
+	}
 }

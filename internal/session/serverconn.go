@@ -218,7 +218,7 @@ func (sc *serverConn) readLoop(gen uint64) {
 	rd.watchdog.Stop()
 	defer rd.watchdog.Stop()
 	for {
-		if !sc.r.buffered() {
+		if !sc.r.whole() {
 			sc.w.flushHeld() // the answers to what it read: before it waits for more
 		}
 		sc.lastBuf, sc.isShared = nil, false
