@@ -74,3 +74,38 @@ func readReply(t *testing.T, c io.Reader) wire.Header {
 	}
 	return h
 }
+
+// PipelinedAnswerOutrunsPartialFrame writes a Send and the first half of
+// a second one in one write: the first answer must come before the rest
+// of the second frame is sent. An endpoint that held it until the frame
+// behind it was whole would wait here until the deadline.
+var _ = add("PipelinedAnswerOutrunsPartialFrame", func(t *testing.T, s *suite) {
+	if s.Raw == nil {
+		t.Skip("the transport has no byte stream to write frames to by hand")
+	}
+	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
+		return postbox.Reply{Result: m.W}, nil
+	})
+	ep, _ := s.listen(t, h)
+	raw, err := s.Raw(ctx(t), ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	Handshake(t, raw, ep.Name())
+	one := frame(wire.Header{Kind: wire.KindSend, ID: uint32(postbox.User), Seq: 1, W: 1}, nil)
+	two := frame(wire.Header{Kind: wire.KindSend, ID: uint32(postbox.User), Seq: 2, W: 2}, make([]byte, 1000))
+	if _, err := raw.Write(cat(one, two[:len(two)/2])); err != nil {
+		t.Fatal(err)
+	}
+	if h1 := readReply(t, raw); h1.Seq != 1 || h1.W != 1 {
+		t.Fatalf("first answer %+v, want seq 1 (W 1)", h1)
+	}
+	if _, err := raw.Write(two[len(two)/2:]); err != nil {
+		t.Fatal(err)
+	}
+	if h2 := readReply(t, raw); h2.Seq != 2 || h2.W != 2 {
+		t.Fatalf("second answer %+v, want seq 2 (W 2)", h2)
+	}
+})

@@ -223,9 +223,10 @@ func (f *frameReader) buffered() bool {
 	return f.w > f.r || f.haveHdr || f.cheap && f.src.(CheapReader).Buffered() > 0
 }
 
-// whole reports whether next would return a frame (or fail) without
-// reading the stream: a whole frame is buffered. Over a CheapReader it is
-// buffered, as far as the reader can tell without reading it.
+// whole reports whether a whole frame is buffered, so that next returns
+// it without waiting on the stream. Over a CheapReader, whether anything
+// is: it reads nothing ahead, so the reader cannot tell more without
+// reading. A header that next will refuse may count as not whole.
 func (f *frameReader) whole() bool {
 	switch {
 	case f.cheap:
@@ -235,11 +236,7 @@ func (f *frameReader) whole() bool {
 	case f.w-f.r < wire.HeaderSize:
 		return false
 	}
-	var h wire.Header
-	if h.Decode(f.buf[f.r:f.w], f.max) != nil {
-		return true // next fails at once
-	}
-	return f.w-f.r >= wire.HeaderSize+int(h.Len)
+	return f.w-f.r-wire.HeaderSize >= int(wire.PayloadLen(f.buf[f.r:]))
 }
 
 func eofIsUnexpected(err error) error {

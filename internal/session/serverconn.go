@@ -45,6 +45,7 @@ type serverConn struct {
 
 	queued   atomic.Int64  // payload bytes delivered and not yet answered
 	more     atomic.Bool   // the reader holds input beyond the frame it handles: batch writes
+	held     atomic.Bool   // answers or credit wait for the reader to write them (byHolder)
 	accepted atomic.Uint64 // Posts delivered to the loop
 
 	rd *reader // the reader delivering a request: set and read by the reading goroutine only
@@ -218,7 +219,8 @@ func (sc *serverConn) readLoop(gen uint64) {
 	rd.watchdog.Stop()
 	defer rd.watchdog.Stop()
 	for {
-		if !sc.r.whole() {
+		if sc.held.Load() && !sc.r.whole() {
+			sc.held.Store(false)
 			sc.w.flushHeld() // the answers to what it read: before it waits for more
 		}
 		sc.lastBuf, sc.isShared = nil, false
@@ -415,8 +417,9 @@ func (sc *serverConn) answer(r *dispatch.Request, rep transport.Reply, err error
 // writeMode says who writes r's answer or credit. When r ran inline in the
 // reader, the reader does: at once if no more requests are buffered (a
 // lone caller's round trip), else once it has handled what it holds, so
-// the answers to one read leave in one write (byHolder: readLoop flushes
-// before it waits for more, and a reader taken over kicks the flusher).
+// the answers to one read leave in one write (byHolder, noted in sc.held:
+// readLoop flushes before it waits for more, and a reader taken over kicks
+// the flusher).
 // The flusher writes the answers of requests that ran on the loop's
 // goroutine.
 func (sc *serverConn) writeMode(r *dispatch.Request) writeMode {
@@ -424,6 +427,7 @@ func (sc *serverConn) writeMode(r *dispatch.Request) writeMode {
 	case !r.Inline():
 		return byFlusher
 	case sc.more.Load():
+		sc.held.Store(true) // readLoop clears it when it writes what is held
 		return byHolder
 	}
 	return byCaller

@@ -120,6 +120,11 @@ func (h *Header) Put(b []byte) {
 	binary.LittleEndian.PutUint64(b[40:], uint64(h.Timeout))
 }
 
+// PayloadLen reads the Len field of an encoded header in b (at least
+// HeaderSize long) without decoding or checking the rest: how many payload
+// bytes follow, if the header is valid.
+func PayloadLen(b []byte) uint32 { return binary.LittleEndian.Uint32(b[0:]) }
+
 // Decode parses and validates a header. max is the largest payload the
 // receiver accepts; a larger Len returns ErrOversize (wrapped) with h filled
 // in, so the caller can answer before closing. Decode never allocates.
