@@ -140,19 +140,37 @@ func lookupCase(name string) (Case, error) {
 	return Case{}, fmt.Errorf("bench: unknown case %q", name)
 }
 
-// modes lists the cells a case has for one size: (mode, callers) pairs.
-func (c *Case) cells(callers []int) []cellKind {
+// cells lists the cells a case has for one size: (mode, callers) pairs,
+// of the modes asked for (empty means both).
+func (c *Case) cells(modes []Mode, callers []int) []cellKind {
 	var out []cellKind
 	for _, n := range callers {
-		if n > 1 && c.SingleCaller {
+		if n > 1 && c.SingleCaller || !wants(modes, ModeSend) {
 			continue
 		}
 		out = append(out, cellKind{ModeSend, n})
 	}
-	if !c.SendOnly {
+	if !c.SendOnly && wants(modes, ModePost) {
 		out = append(out, cellKind{ModePost, 1})
 	}
 	return out
+}
+
+// wants reports whether modes (empty: every mode) includes m.
+func wants(modes []Mode, m Mode) bool { return len(modes) == 0 || slices.Contains(modes, m) }
+
+// ParseModes parses a comma-separated list of modes ("send,post").
+func ParseModes(s string) ([]Mode, error) {
+	var out []Mode
+	for _, f := range splitList(s) {
+		switch m := Mode(f); m {
+		case ModeSend, ModePost:
+			out = append(out, m)
+		default:
+			return nil, fmt.Errorf("unknown mode %q (want send or post)", f)
+		}
+	}
+	return out, nil
 }
 
 type cellKind struct {

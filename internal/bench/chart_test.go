@@ -135,3 +135,27 @@ func TestSweepFlag(t *testing.T) {
 		t.Errorf("sweep sizes written %q, want %q", got, want)
 	}
 }
+
+func TestModesFlag(t *testing.T) {
+	for _, c := range []struct {
+		arg  string
+		want []Mode
+		err  bool
+	}{
+		{"", nil, false},
+		{"send", []Mode{ModeSend}, false},
+		{"post,send", []Mode{ModePost, ModeSend}, false},
+		{"sned", nil, true},
+	} {
+		cmd := &Command{Prog: "bench"}
+		var f flags
+		fs := cmd.flagSet(io.Discard, &f)
+		if err := fs.Parse([]string{"-modes", c.arg}); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := cmd.config(fs, &f)
+		if (err != nil) != c.err || !reflect.DeepEqual(cfg.Modes, c.want) {
+			t.Errorf("-modes %q: %v, %v; want %v (error: %v)", c.arg, cfg.Modes, err, c.want, c.err)
+		}
+	}
+}

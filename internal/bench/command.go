@@ -34,6 +34,7 @@ type Command struct {
 // flags is the parsed command line.
 type flags struct {
 	transports, baselines, sizes, callers   string
+	modes                                   string
 	duration, warmup                        time.Duration
 	quick, sweep, list, child, keepBuffers  bool
 	jsonFile, chartFile, mdFile, cpuProfile string
@@ -47,6 +48,7 @@ func (c *Command) flagSet(w io.Writer, f *flags) *flag.FlagSet {
 	fs.StringVar(&f.baselines, "baselines", "", `baselines to measure beside them (default: all; "none" for none)`)
 	fs.StringVar(&f.sizes, "sizes", "64,4K,64K,1M", "payload sizes")
 	fs.StringVar(&f.callers, "callers", "1,8", "concurrent callers for Send, comma-separated")
+	fs.StringVar(&f.modes, "modes", "", `cells to measure: "send" (round trips), "post" (one way), or both, comma-separated (default: both)`)
 	fs.DurationVar(&f.duration, "duration", DefaultDuration, "measuring time per cell")
 	fs.DurationVar(&f.warmup, "warmup", 0, "unmeasured warm-up per cell (default: a tenth of --duration)")
 	fs.BoolVar(&f.quick, "quick", false, "a fast rough run: sizes 64,4K, 100ms per cell (flags given still win)")
@@ -133,6 +135,9 @@ func (c *Command) config(fs *flag.FlagSet, f *flags) (Config, error) {
 		return cfg, err
 	}
 	if cfg.Callers, err = parseInts(f.callers); err != nil {
+		return cfg, err
+	}
+	if cfg.Modes, err = ParseModes(f.modes); err != nil {
 		return cfg, err
 	}
 	cfg.Cases, err = chooseCases(f.transports, f.baselines)

@@ -29,6 +29,9 @@ type Config struct {
 	// Callers are the numbers of concurrent callers for round trips;
 	// empty means DefaultCallers.
 	Callers []int
+	// Modes are the kinds of cell to measure (ModeSend, ModePost); empty
+	// means both.
+	Modes []Mode
 	// Duration is how long each cell is measured; zero means
 	// DefaultDuration.
 	Duration time.Duration

@@ -55,3 +55,24 @@ func TestRunQuick(t *testing.T) {
 	}
 	t.Log("\n" + text.String())
 }
+
+// TestRunModes runs only the Post cells of two cases, as --modes post does.
+func TestRunModes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Config{
+		Cases: []string{"unix", "raw-unix"}, Modes: []Mode{ModePost}, Sizes: []int{64},
+		Duration: 20 * time.Millisecond, Warmup: 5 * time.Millisecond, Child: testChild,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Cells) != 2 {
+		t.Fatalf("%d cells, want the two Post cells", len(rep.Cells))
+	}
+	for _, c := range rep.Cells {
+		if c.Mode != ModePost || c.Err != "" || c.Ops <= 0 {
+			t.Errorf("%s: mode %s, error %q, %d ops", cellName(c), c.Mode, c.Err, c.Ops)
+		}
+	}
+}

@@ -53,7 +53,7 @@ func newReport(cfg Config) *Report {
 func countCells(cases []Case, cfg Config) int {
 	n := 0
 	for _, c := range cases {
-		n += len(c.cells(cfg.Callers)) * len(cfg.Sizes)
+		n += len(c.cells(cfg.Modes, cfg.Callers)) * len(cfg.Sizes)
 	}
 	return n
 }
@@ -109,7 +109,7 @@ func (r *runner) runCase(ctx context.Context, c Case, p Params) []Cell {
 	addr, stop, err := r.serve(ctx, c, p)
 	var cells []Cell
 	for _, size := range r.cfg.Sizes {
-		for _, k := range c.cells(r.cfg.Callers) {
+		for _, k := range c.cells(r.cfg.Modes, r.cfg.Callers) {
 			cell := Cell{Case: c.Name, Group: c.Group, Mode: k.mode, Size: size, Callers: k.callers}
 			r.cfg.Progress.Cell(r.done, cell)
 			switch {
