@@ -67,8 +67,11 @@ func publicErr(err error) error {
 // anywhere in its chain is what the sender sees, as it would be from the
 // engine's own.
 func wireErr(err error) error {
+	if err == nil {
+		return nil // before re, which escapes to the heap: no allocation per message
+	}
 	var re *RemoteError
-	if err != nil && errors.As(err, &re) {
+	if errors.As(err, &re) {
 		return re.internal()
 	}
 	return err
