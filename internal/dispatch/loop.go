@@ -151,6 +151,10 @@ func (l *Loop) run(r *Request, canceled error, start time.Duration) {
 		err = &transport.RemoteError{Code: transport.CodeClosed, Message: "endpoint closed: " + err.Error()}
 	}
 	s.cur = nil
+	s.lastEnd = 0
+	if r.inline && canceled == nil {
+		s.lastEnd = start + d // the next buffered request's start (Request.Buffered)
+	}
 	r.hc = nil
 	l.running--
 	var dropped []*Request

@@ -27,6 +27,11 @@ type Request struct {
 	Size     int       // bytes the request counts against its source's quota
 	Buf      []byte    // a transport-owned buffer to recycle, if any
 	Aux      any       // transport-owned, untouched by the loop
+	// Buffered says the transport already held r when the request before
+	// it on this source came back from running inline: an inline run of r
+	// is then timed from that request's end, and the loop reads the clock
+	// once per message of a pipelined batch instead of twice.
+	Buffered bool
 
 	src      *Source
 	hc       *handlerCtx

@@ -30,6 +30,7 @@ type Source struct {
 	gone     chan struct{} // closed by Detach
 	peak     int           // the longest the queue has been
 	retired  bool          // counted into the loop's totals and forgotten
+	lastEnd  time.Duration // when the last run ended, if it ran inline; 0 otherwise
 
 	id    uint64
 	since time.Time
@@ -87,13 +88,18 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 	}
 	r.src = s
 	r.Msg.From = s.peer
+	last := s.lastEnd
+	s.lastEnd = 0 // a request queued now runs between that end and the next inline start
 	if inline && s.qlen == 0 && s.cur == nil && l.running < l.conc {
 		r.inline = true
 		s.cur = r
 		l.running++
 		s.ctr.Received(r.Seq != 0, r.Size)
 		l.mu.Unlock()
-		start := stats.Now()
+		start := last
+		if !r.Buffered || start == 0 {
+			start = stats.Now()
+		}
 		s.resp.Begin(r, start)
 		l.run(r, nil, start)
 		return nil

@@ -185,6 +185,7 @@ type reader struct {
 	watchdog *time.Timer  // fires check while an inline handler may run long
 	armed    atomic.Bool  // the watchdog is pending
 	since    atomic.Int64 // when the running inline handler began (a stats.Now reading); 0 when none
+	buffered bool         // the frame being handled was whole in the buffer before it was read (dispatch.Request.Buffered)
 }
 
 // arm makes sure the watchdog fires within d.
@@ -219,7 +220,8 @@ func (sc *serverConn) readLoop(gen uint64) {
 	rd.watchdog.Stop()
 	defer rd.watchdog.Stop()
 	for {
-		if sc.held.Load() && !sc.r.whole() {
+		rd.buffered = sc.r.whole() // no wait for the frame: its run is timed from the last one's end
+		if sc.held.Load() && !rd.buffered {
 			sc.held.Store(false)
 			sc.w.flushHeld() // the answers to what it read: before it waits for more
 		}
@@ -278,6 +280,7 @@ func (sc *serverConn) deliver(rd *reader, h *wire.Header, p []byte) error {
 	r.Seq = h.Seq
 	r.Size = len(p)
 	r.Aux = aux
+	r.Buffered = rd.buffered
 	if h.Timeout > 0 {
 		r.Deadline = time.Now().Add(time.Duration(h.Timeout))
 	}
