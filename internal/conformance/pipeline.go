@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -18,9 +19,6 @@ import (
 // until then would deadlock here, and the test fails when its deadline
 // passes.
 var _ = add("PipelinedAnswerOutrunsSlowHandler", func(t *testing.T, s *suite) {
-	if s.Raw == nil {
-		t.Skip("the transport has no byte stream to write frames to by hand")
-	}
 	firstRead := make(chan struct{})
 	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
 		if m.W == 2 { // not watching ctx, which would hand reading on at once
@@ -31,14 +29,7 @@ var _ = add("PipelinedAnswerOutrunsSlowHandler", func(t *testing.T, s *suite) {
 		}
 		return postbox.Reply{Result: m.W}, nil
 	})
-	ep, _ := s.listen(t, h)
-	raw, err := s.Raw(ctx(t), ep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	raw.SetDeadline(time.Now().Add(10 * time.Second))
-	Handshake(t, raw, ep.Name())
+	raw := rawSession(t, s, h)
 	one := frame(wire.Header{Kind: wire.KindSend, ID: uint32(postbox.User), Seq: 1, W: 1}, nil)
 	two := frame(wire.Header{Kind: wire.KindSend, ID: uint32(postbox.User), Seq: 2, W: 2}, nil)
 	if _, err := raw.Write(cat(one, two)); err != nil {
@@ -54,6 +45,25 @@ var _ = add("PipelinedAnswerOutrunsSlowHandler", func(t *testing.T, s *suite) {
 	}
 	t.Logf("the first answer came after %v while the second handler waited for it", waited)
 })
+
+// rawSession serves h and returns a handshaken byte stream to it, with a
+// 10 s deadline, closed when the test ends; it skips the test on a
+// transport without one.
+func rawSession(t *testing.T, s *suite, h postbox.Handler) net.Conn {
+	t.Helper()
+	if s.Raw == nil {
+		t.Skip("the transport has no byte stream to write frames to by hand")
+	}
+	ep, _ := s.listen(t, h)
+	raw, err := s.Raw(ctx(t), ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	raw.SetDeadline(time.Now().Add(10 * time.Second))
+	Handshake(t, raw, ep.Name())
+	return raw
+}
 
 // readReply reads one frame, which must be a Reply.
 func readReply(t *testing.T, c io.Reader) wire.Header {
@@ -80,20 +90,10 @@ func readReply(t *testing.T, c io.Reader) wire.Header {
 // of the second frame is sent. An endpoint that held it until the frame
 // behind it was whole would wait here until the deadline.
 var _ = add("PipelinedAnswerOutrunsPartialFrame", func(t *testing.T, s *suite) {
-	if s.Raw == nil {
-		t.Skip("the transport has no byte stream to write frames to by hand")
-	}
 	h := postbox.HandlerFunc(func(_ context.Context, m *postbox.Message) (postbox.Reply, error) {
 		return postbox.Reply{Result: m.W}, nil
 	})
-	ep, _ := s.listen(t, h)
-	raw, err := s.Raw(ctx(t), ep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	raw.SetDeadline(time.Now().Add(10 * time.Second))
-	Handshake(t, raw, ep.Name())
+	raw := rawSession(t, s, h)
 	one := frame(wire.Header{Kind: wire.KindSend, ID: uint32(postbox.User), Seq: 1, W: 1}, nil)
 	two := frame(wire.Header{Kind: wire.KindSend, ID: uint32(postbox.User), Seq: 2, W: 2}, make([]byte, 1000))
 	if _, err := raw.Write(cat(one, two[:len(two)/2])); err != nil {

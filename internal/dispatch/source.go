@@ -88,15 +88,13 @@ func (s *Source) Deliver(r *Request, inline bool) error {
 	}
 	r.src = s
 	r.Msg.From = s.peer
-	last := s.lastEnd
-	s.lastEnd = 0 // a request queued now runs between that end and the next inline start
 	if inline && s.qlen == 0 && s.cur == nil && l.running < l.conc {
 		r.inline = true
 		s.cur = r
 		l.running++
 		s.ctr.Received(r.Seq != 0, r.Size)
+		start := s.lastEnd // every run sets it, so it is the end of the one just before
 		l.mu.Unlock()
-		start := last
 		if !r.Buffered || start == 0 {
 			start = stats.Now()
 		}
